@@ -1,0 +1,113 @@
+"""The command line: `clf-tui` opens the app; `train`, `eval` and `datasets` run headless."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+from clf_tui import __version__
+
+COMMANDS = ("train", "eval", "datasets")
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class UsageError(Exception):
+    """Bad command-line arguments; printed as one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but errors are one line on stderr and raise instead of printing usage."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see {self.prog} --help)")
+
+
+def _add_config_options(parser: argparse.ArgumentParser) -> None:
+    """--config FILE and one --option per RunConfig field (dashes or underscores)."""
+    from clf_tui.engine.config import FIELDS
+
+    parser.add_argument("--config", metavar="FILE", help="a run.toml file; options given here override it")
+    group = parser.add_argument_group("run settings (any RunConfig field)")
+    for name, f in FIELDS.items():
+        flags = [f"--{name.replace('_', '-')}"] + ([f"--{name}"] if "_" in name else [])
+        extra: dict[str, Any] = {"nargs": "?", "const": "true"} if str(f.type) == "bool" else {}
+        group.add_argument(*flags, dest=f"cfg_{name}", metavar="VALUE", help=f.metadata["help"], **extra)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="clf-tui",
+        description="A terminal trainer for classification with PyTorch. With no command, opens the app.",
+        epilog="commands: clf-tui train | eval | datasets (each has --help)",
+    )
+    parser.add_argument("--version", action="version", version=f"clf-tui {__version__}")
+    parser.add_argument("checkpoint", nargs="?", help="open the app on a saved run (.pt)")
+    _add_config_options(parser)
+    return parser
+
+
+def build_train_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="clf-tui train", description="Train headless and write a checkpoint, the config and metrics.")
+    parser.add_argument("--out", metavar="DIR", help="folder for checkpoint.pt, config.toml and metrics.csv "
+                        "(default: OUT_DIR/DATASET-TIMESTAMP)")
+    parser.add_argument("--resume", metavar="CHECKPOINT", help="continue a saved run for --epochs more epochs")
+    _add_config_options(parser)
+    return parser
+
+
+def build_eval_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="clf-tui eval", description="Evaluate a saved model at a decision threshold.")
+    parser.add_argument("checkpoint", help="a checkpoint written by clf-tui")
+    parser.add_argument("--threshold", type=float, default=None,
+                        help="decision threshold for binary tasks (default: the one saved)")
+    parser.add_argument("--data", metavar="SOURCE",
+                        help="evaluate every row of this .csv / .npz / built-in (default: the run's validation split)")
+    parser.add_argument("--target", help="target column of a --data CSV (default: the run's)")
+    parser.add_argument("--device", default="cpu", help="auto, cpu, cuda or cuda:N (default: cpu)")
+    return parser
+
+
+def config_from_args(args: argparse.Namespace, base: Any = None) -> Any:
+    """RunConfig from --config and --field options (options win)."""
+    from clf_tui.engine.config import FIELDS, RunConfig
+
+    if base is None:
+        base = RunConfig.load(args.config) if args.config else RunConfig()
+    changes = {
+        name: RunConfig.parse_field(name, text)
+        for name in FIELDS
+        if (text := getattr(args, f"cfg_{name}", None)) is not None
+    }
+    return base.replace(**changes) if changes else base
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `clf-tui` command; returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    from clf_tui.engine.errors import ClfError
+
+    try:
+        if argv and argv[0] in COMMANDS:
+            command = argv.pop(0)
+            if command == "train":
+                from clf_tui.commands import train
+
+                return train(build_train_parser().parse_args(argv))
+            if command == "eval":
+                from clf_tui.commands import evaluate
+
+                return evaluate(build_eval_parser().parse_args(argv))
+            from clf_tui.commands import list_datasets
+
+            _Parser(prog="clf-tui datasets", description="List the built-in data sets.").parse_args(argv)
+            return list_datasets()
+        args = build_parser().parse_args(argv)
+        from clf_tui.tui.app import run_app
+
+        return run_app(config=config_from_args(args), checkpoint=args.checkpoint)
+    except (UsageError, ClfError) as exc:
+        print(f"clf-tui: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE

@@ -1,0 +1,135 @@
+"""The headless commands: `clf-tui train`, `clf-tui eval` and `clf-tui datasets`."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import signal
+import time
+from pathlib import Path
+from types import FrameType
+
+from rich.console import Console
+from rich.table import Table
+
+from clf_tui.cli import EXIT_INTERRUPTED, UsageError, config_from_args
+from clf_tui.engine import RunControl, Trainer
+from clf_tui.engine.atomic import write_atomic
+from clf_tui.engine.config import FIELDS
+from clf_tui.engine.events import CheckpointSaved, RunEnded
+from clf_tui.report import ProgressPrinter, evaluation_summary
+
+RESUME_OVERRIDES = {"epochs", "device"}
+
+
+def train(args: argparse.Namespace) -> int:
+    """Train, show progress, print the summary and write checkpoint, config and metrics."""
+    console = Console(highlight=False, soft_wrap=True)
+    if args.resume:
+        changed = {name for name in FIELDS if getattr(args, f"cfg_{name}") is not None}
+        if args.config or changed - RESUME_OVERRIDES:
+            raise UsageError("--resume continues a saved run as it was: only --epochs and --device may be given")
+        trainer = Trainer.from_checkpoint(args.resume, device=args.cfg_device)
+        cfg = config_from_args(args, base=trainer.config)
+    else:
+        cfg = config_from_args(args)
+        trainer = Trainer.from_config(cfg)
+    data = trainer.data
+    out = Path(args.out) if args.out else Path(cfg.out_dir) / f"{Path(data.name).stem}-{time.strftime('%Y%m%d-%H%M%S')}"
+    config_path = cfg.save(out / "config.toml")
+    checkpoint_path = out / "checkpoint.pt"
+
+    control = RunControl()
+    interrupted = False
+
+    def on_sigint(signum: int, frame: FrameType | None) -> None:
+        nonlocal interrupted
+        if interrupted:  # a second Ctrl-C means now
+            raise KeyboardInterrupt
+        interrupted = True
+        control.stop()
+        console.print("stopping after this batch (Ctrl-C again to abort)...")
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    ended: RunEnded | None = None
+    try:
+        with ProgressPrinter(console) as printer:
+            for event in trainer.run(cfg.epochs, control=control, checkpoint_path=checkpoint_path):
+                printer.handle(event)
+                if isinstance(event, RunEnded):
+                    ended = event
+                elif isinstance(event, CheckpointSaved):
+                    checkpoint_path = Path(event.path)
+    except KeyboardInterrupt:
+        console.print("aborted: the last checkpoint written (if any) is intact")
+        return EXIT_INTERRUPTED
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    metrics_path = write_metrics_csv(out / "metrics.csv", trainer.history_rows())
+
+    if trainer.total_epochs > 0:
+        y_true, y_prob = trainer.evaluate()
+        console.print(evaluation_summary(y_true, y_prob, trainer.threshold, data.class_names))
+    console.print(f"checkpoint  {checkpoint_path}\nconfig      {config_path}\nmetrics     {metrics_path}")
+    if interrupted or (ended is not None and ended.reason == "stopped"):
+        return EXIT_INTERRUPTED
+    return 0
+
+
+def evaluate(args: argparse.Namespace) -> int:
+    """Print metrics and the confusion matrix of a saved model at a threshold."""
+    from clf_tui import datasets
+    from clf_tui.engine.checkpoint import read_checkpoint
+
+    if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
+        raise UsageError(f"--threshold {args.threshold} is invalid: expected a number between 0 and 1")
+    if args.data is None:
+        trainer = Trainer.from_checkpoint(args.checkpoint, device=args.device)
+        source = f"{trainer.data.name} validation split"
+    else:
+        state = read_checkpoint(args.checkpoint)
+        if not state.get("class_names") or not state.get("scaler") or not isinstance(state.get("config"), dict):
+            raise UsageError(f"{args.checkpoint} holds no data description, so --data cannot be mapped onto it")
+        scaler = datasets.Scaler.from_dict(state["scaler"])
+        feature_names, class_names = tuple(state["feature_names"]), tuple(state["class_names"])
+        X, y = datasets.load_eval(args.data, target=args.target or state["config"].get("target"),
+                                  feature_names=feature_names, class_names=class_names, scaler=scaler)
+        # Every row is for evaluation: an empty training split, the rows as the validation split.
+        split = datasets.DataSplit(Path(args.data).name, X[:0], y[:0], X, y, feature_names, class_names, scaler)
+        trainer = Trainer.from_checkpoint(args.checkpoint, data=split, device=args.device, check_data=False)
+        source = f"{args.data}, all {len(split.y_val)} rows"
+    threshold = trainer.threshold if args.threshold is None else args.threshold
+    y_true, y_prob = trainer.evaluate()
+    console = Console(highlight=False, soft_wrap=True)
+    console.print(f"{args.checkpoint}: epoch {trainer.total_epochs}, evaluated on {source}")
+    if y_prob.ndim == 2 and args.threshold is not None:
+        console.print("note: --threshold applies to binary tasks; multiclass predictions take the most probable class")
+    console.print(evaluation_summary(y_true, y_prob, threshold, trainer.data.class_names))
+    return 0
+
+
+def list_datasets() -> int:
+    """Print the built-in data sets with their sizes, features and classes."""
+    from clf_tui import datasets
+
+    table = Table(title="built-in data sets", title_justify="left")
+    for name in ("name", "rows", "features", "classes", "description"):
+        table.add_column(name, justify="right" if name in ("rows", "features", "classes") else "left")
+    for entry in datasets.describe():
+        table.add_row(entry["name"], str(entry["n_samples"]), str(entry["n_features"]), str(entry["n_classes"]),
+                      entry["description"])
+    Console().print(table)
+    return 0
+
+
+def write_metrics_csv(path: Path, rows: list[dict[str, float | int | None]]) -> Path:
+    """One row per epoch, atomically; columns are the union of the rows' keys in first-seen order."""
+    columns: dict[str, None] = {}
+    for row in rows:
+        columns.update(dict.fromkeys(row))
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(columns) or ["epoch"], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return write_atomic(path, buffer.getvalue().encode("utf-8"))

@@ -1,0 +1,87 @@
+"""DataSplit: the one record every loader returns, and the fitted scaler it carries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+Task = Literal["binary", "multiclass"]
+ScalerKind = Literal["standard", "minmax", "none"]
+
+
+@dataclass(frozen=True)
+class Scaler:
+    """A feature scaler fit on the training split: ``transform(X) = (X - shift) / scale``.
+
+    ``n_fit_rows`` is the number of training rows it was fit on; ``shift`` and
+    ``scale`` are float64 arrays with one entry per feature (zeros and ones for
+    ``kind="none"``; a constant feature keeps scale 1 so it never divides by 0).
+    """
+
+    kind: ScalerKind
+    shift: np.ndarray
+    scale: np.ndarray
+    n_fit_rows: int
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        """Scale raw features the way the training split was scaled (returns float32)."""
+        return ((np.asarray(X, dtype=np.float64) - self.shift) / self.scale).astype(np.float32)
+
+    def to_dict(self) -> dict:
+        """Plain lists and primitives, for checkpoints."""
+        return {
+            "kind": self.kind,
+            "shift": [float(v) for v in self.shift],
+            "scale": [float(v) for v in self.scale],
+            "n_fit_rows": int(self.n_fit_rows),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Scaler":
+        return cls(
+            kind=d["kind"],
+            shift=np.asarray(d["shift"], dtype=np.float64),
+            scale=np.asarray(d["scale"], dtype=np.float64),
+            n_fit_rows=int(d["n_fit_rows"]),
+        )
+
+
+@dataclass(frozen=True)
+class DataSplit:
+    """Train and validation arrays with everything needed to read them.
+
+    ``X_*`` are float32 of shape (n, n_features), already scaled; ``y_*`` are int64
+    labels in 0..k-1, where label i is ``class_names[i]``.
+    """
+
+    name: str
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_val: np.ndarray
+    y_val: np.ndarray
+    feature_names: tuple[str, ...]
+    class_names: tuple[str, ...]
+    scaler: Scaler
+    task: Task = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "task", "binary" if len(self.class_names) == 2 else "multiclass")
+
+    @property
+    def n_features(self) -> int:
+        return len(self.feature_names)
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.class_names)
+
+    @property
+    def class_counts(self) -> dict[str, tuple[int, ...]]:
+        """Rows per class in each split, in class order: ``{"train": (...), "val": (...)}``."""
+        k = self.n_classes
+        return {
+            "train": tuple(int(c) for c in np.bincount(self.y_train, minlength=k)),
+            "val": tuple(int(c) for c in np.bincount(self.y_val, minlength=k)),
+        }

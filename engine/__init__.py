@@ -1,0 +1,56 @@
+"""Headless training engine: config, trainer, metrics, checkpoints. Never imports a UI.
+
+Names load on first use (PEP 562), so importing the package, or its config and
+errors, does not pay for torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS = {
+    "TensorBatches": "batching",
+    "read_checkpoint": "checkpoint",
+    "RunConfig": "config",
+    "RunControl": "control",
+    "resolve_device": "device",
+    "CheckpointError": "errors", "ClfError": "errors", "ConfigError": "errors", "DataError": "errors",
+    "DeviceError": "errors",
+    "CheckpointSaved": "events", "EpochEnded": "events", "EvalReady": "events", "Event": "events",
+    "RunEnded": "events", "RunStarted": "events",
+    "LossSpec": "losses", "loss_spec": "losses",
+    "BinaryEval": "metrics", "BinaryReport": "metrics", "MulticlassEval": "metrics",
+    "build_model": "models",
+    "build_optimizer": "optimizers",
+    "EarlyStopping": "trainer", "Trainer": "trainer", "load_data": "trainer",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+if TYPE_CHECKING:
+    from .batching import TensorBatches
+    from .checkpoint import read_checkpoint
+    from .config import RunConfig
+    from .control import RunControl
+    from .device import resolve_device
+    from .errors import CheckpointError, ClfError, ConfigError, DataError, DeviceError
+    from .events import CheckpointSaved, EpochEnded, EvalReady, Event, RunEnded, RunStarted
+    from .losses import LossSpec, loss_spec
+    from .metrics import BinaryEval, BinaryReport, MulticlassEval
+    from .models import build_model
+    from .optimizers import build_optimizer
+    from .trainer import EarlyStopping, Trainer, load_data

@@ -1,0 +1,112 @@
+"""Checkpoint files: one plain dict of tensors and primitives, written atomically, read without pickle code."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from .atomic import atomic_writer
+from .errors import CheckpointError
+
+FORMAT = "clf-tui checkpoint"
+FORMAT_VERSION = 1
+REQUIRED_KEYS = {
+    "format": str,
+    "format_version": int,
+    "model_state": dict,
+    "optimizer_state": dict,
+    "epoch": int,
+    "history": dict,
+    "rng": dict,
+    "threshold": float,
+}
+
+
+def write_checkpoint(path: str | os.PathLike[str], state: dict[str, Any]) -> Path:
+    """Write ``state`` (already plain) to ``path`` atomically: the old file survives any failure."""
+    path = Path(path)
+    try:
+        with atomic_writer(path) as handle:
+            torch.save(state, handle)
+    except OSError as exc:
+        raise CheckpointError(f"could not write checkpoint {path}: {exc.strerror or exc}") from None
+    return path
+
+
+def read_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read and check a checkpoint; anything else (corrupt, hostile, newer) is a CheckpointError.
+
+    ``torch.load(weights_only=True)`` refuses every pickled object but tensors and
+    primitives, so a crafted file cannot run code while it is read.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise CheckpointError(f"no such checkpoint: {path}")
+    if path.is_dir():
+        raise CheckpointError(f"{path} is a folder, not a checkpoint file")
+    if path.stat().st_size == 0:
+        raise CheckpointError(f"checkpoint {path} is empty")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        if "global" in str(exc).lower():
+            raise CheckpointError(
+                f"refused {path}: it carries Python objects that a checkpoint never holds (unsafe to load)"
+            ) from None
+        raise CheckpointError(f"{path} is not a readable checkpoint (corrupt or truncated)") from None
+    except (RuntimeError, EOFError, ValueError, TypeError, OSError, zipfile.BadZipFile, KeyError, AttributeError,
+            IndexError, UnicodeDecodeError, MemoryError):
+        raise CheckpointError(f"{path} is not a readable checkpoint (corrupt or truncated)") from None
+    _check_structure(path, state)
+    return state
+
+
+def _check_structure(path: Path, state: Any) -> None:
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is a torch file but not a clf-tui checkpoint")
+    version = state.get("format_version")
+    if not isinstance(version, int):
+        raise CheckpointError(f"{path} has no format version; it is not a clf-tui checkpoint")
+    if version > FORMAT_VERSION:
+        raise CheckpointError(
+            f"{path} has format version {version}, newer than this clf-tui reads ({FORMAT_VERSION}); upgrade clf-tui"
+        )
+    for key, kind in REQUIRED_KEYS.items():
+        if not isinstance(state.get(key), kind):
+            raise CheckpointError(f"{path} is damaged: its {key!r} entry is missing or not a {kind.__name__}")
+    for name, value in state["model_state"].items():
+        if not isinstance(value, torch.Tensor):
+            raise CheckpointError(f"{path} is damaged: model entry {name!r} is not a tensor")
+
+
+def shape_mismatches(saved: dict[str, torch.Tensor], current: dict[str, torch.Tensor]) -> list[str]:
+    """Human-readable differences between two model state dicts (missing, extra, or reshaped entries)."""
+    problems = []
+    for name in saved.keys() | current.keys():
+        if name not in current:
+            problems.append(f"{name} is in the checkpoint but not in this model")
+        elif name not in saved:
+            problems.append(f"{name} is missing from the checkpoint")
+        elif saved[name].shape != current[name].shape:
+            problems.append(f"{name} is {tuple(saved[name].shape)} in the checkpoint but {tuple(current[name].shape)} here")
+    return sorted(problems)
+
+
+def data_fingerprint(X_train: np.ndarray, y_train: np.ndarray, class_names: tuple[str, ...]) -> dict[str, Any]:
+    """What identifies a training split: its shape, class names and a hash of its contents."""
+    digest = hashlib.sha256()
+    digest.update(np.ascontiguousarray(X_train).tobytes())
+    digest.update(np.ascontiguousarray(y_train).tobytes())
+    return {
+        "n_train": int(X_train.shape[0]),
+        "n_features": int(X_train.shape[1]),
+        "class_names": list(class_names),
+        "sha256": digest.hexdigest(),
+    }

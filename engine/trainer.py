@@ -1,0 +1,541 @@
+"""Trainer: the course's StepByStep surface over an epoch loop that yields events."""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from . import metrics
+from .batching import TensorBatches
+from .checkpoint import FORMAT, FORMAT_VERSION, data_fingerprint, read_checkpoint, shape_mismatches, write_checkpoint
+from .config import RunConfig
+from .control import RunControl
+from .device import resolve_device
+from .errors import CheckpointError, ClfError, ConfigError
+from .events import CheckpointSaved, EpochEnded, Event, EvalReady, RunEnded, RunStarted
+from .losses import LossSpec, loss_spec
+from .models import build_model
+from .optimizers import build_optimizer
+
+if TYPE_CHECKING:
+    from clf_tui.datasets import DataSplit
+
+VAL_CHUNK_ROWS = 8192
+
+
+@dataclass(frozen=True)
+class EarlyStopping:
+    """Stop when validation loss has not dropped by ``min_delta`` for ``patience`` epochs."""
+
+    patience: int = 10
+    min_delta: float = 0.0
+    restore_best: bool = True
+
+
+@dataclass
+class _Snapshot:
+    """Everything that changes during an epoch, so a run can step back to an epoch's end."""
+
+    model: dict[str, torch.Tensor]
+    optimizer: dict[str, Any]
+    rng: dict[str, Any]
+
+
+class Trainer:
+    """Trains a classifier: ``Trainer(model, loss_fn, optimizer)``, then ``set_loaders`` and ``train``.
+
+    ``train(n)`` called again continues the run (epochs count on; nothing is
+    reseeded), so training 10 + 10 epochs equals training 20. ``run(n)`` is the
+    same loop as an iterator of events, for UIs and progress bars.
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        loss_fn: nn.Module,
+        optimizer: torch.optim.Optimizer,
+        *,
+        spec: LossSpec | None = None,
+    ) -> None:
+        self.model = model
+        self.loss_fn = loss_fn
+        self.optimizer = optimizer
+        self.spec = spec if spec is not None else LossSpec.of_module(loss_fn)
+        first = next(model.parameters(), None)
+        self.device = first.device if first is not None else torch.device("cpu")
+        self.device_note = str(self.device)
+        self.train_loader: Any = None
+        self.val_loader: Any = None
+        self.generator = torch.Generator()
+        self.losses: list[float] = []
+        self.val_losses: list[float] = []
+        self.val_metrics: list[dict[str, float]] = []
+        self.epoch_durations_s: list[float] = []
+        self.total_epochs = 0
+        self.threshold = 0.5
+        self.early_stopping: EarlyStopping | None = None
+        self.config: RunConfig | None = None
+        self.data: DataSplit | None = None
+        self.default_seed = 42
+        self._seeded = False
+        self._n_classes: int | None = None
+
+    # -- the course surface -------------------------------------------------
+
+    def to(self, device: str | torch.device) -> Trainer:
+        """Move model, loss, optimiser state and the engine's batches to ``device``.
+
+        Strings go through ``resolve_device``: "auto", "cpu", "cuda", "cuda:N"; asking
+        for CUDA where there is none raises DeviceError.
+        """
+        if isinstance(device, torch.device):
+            device = str(device)
+        self.device, self.device_note = resolve_device(device)
+        self.model.to(self.device)
+        self.loss_fn.to(self.device)
+        for state in self.optimizer.state.values():
+            for key, value in state.items():
+                if isinstance(value, torch.Tensor) and key != "step":
+                    state[key] = value.to(self.device)
+        for loader in (self.train_loader, self.val_loader):
+            if isinstance(loader, TensorBatches):
+                loader.to(self.device)
+        return self
+
+    def set_loaders(self, train_loader: Any, val_loader: Any = None) -> None:
+        """Use a torch DataLoader or the engine's TensorBatches for training (and validation).
+
+        TensorBatches draw their order from this trainer's generator, so ``set_seed``
+        and checkpoints cover it.
+        """
+        for loader in (train_loader, val_loader):
+            if isinstance(loader, TensorBatches):
+                loader.to(self.device)
+        if isinstance(train_loader, TensorBatches):
+            train_loader.generator = self.generator
+        self.train_loader = train_loader
+        self.val_loader = val_loader
+
+    def set_seed(self, seed: int = 42) -> None:
+        """Seed weights' randomness (dropout) and batch order."""
+        torch.manual_seed(seed)
+        self.generator.manual_seed(seed)
+        sampler_generator = _sampler_generator(self.train_loader)
+        if sampler_generator is not None:
+            sampler_generator.manual_seed(seed)
+        self._seeded = True
+
+    def train(self, n_epochs: int, seed: int | None = None) -> None:
+        """Train ``n_epochs`` more epochs. ``seed`` (default: the config's, else 42) applies only
+        to a trainer that has not been seeded yet; later calls continue where the last stopped."""
+        if not self._seeded:
+            self.set_seed(self.default_seed if seed is None else seed)
+        for _ in self.run(n_epochs):
+            pass
+
+    def predict(self, x: np.ndarray | torch.Tensor) -> np.ndarray:
+        """Raw model outputs for ``x`` (NumPy or tensor), in eval mode with no grad, as NumPy."""
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            with torch.inference_mode():
+                x_tensor = torch.as_tensor(x, dtype=torch.float32).to(self.device)
+                return self.model(x_tensor).float().cpu().numpy()
+        finally:
+            self.model.train(was_training)
+
+    def predict_proba(self, x: np.ndarray | torch.Tensor) -> np.ndarray:
+        """Probabilities for ``x``: P(class 1) for binary models, (n, k) for multiclass."""
+        if self.spec is None:
+            raise ClfError("this trainer's loss is not one clf-tui knows, so outputs cannot be read as probabilities")
+        return self.spec.proba(torch.from_numpy(self.predict(x))).numpy()
+
+    # -- the epoch loop -----------------------------------------------------
+
+    def run(
+        self,
+        n_epochs: int,
+        *,
+        control: RunControl | None = None,
+        checkpoint_path: str | os.PathLike[str] | None = None,
+    ) -> Iterator[Event]:
+        """Train ``n_epochs`` more epochs, yielding RunStarted, per epoch EpochEnded and
+        EvalReady, CheckpointSaved (when ``checkpoint_path`` is given) and RunEnded.
+
+        A stop request ends the run after the current batch and steps back to the end
+        of the last finished epoch; a NaN or infinite loss ends it as ``diverged`` with
+        the last good epoch's weights. Either way the state matches ``total_epochs``.
+        """
+        if self.train_loader is None:
+            raise ClfError("no training data: call set_loaders(train_loader, val_loader) before training")
+        if n_epochs < 1:
+            raise ConfigError(f"n_epochs = {n_epochs} is invalid: expected a whole number >= 1")
+        control = control or RunControl()
+        if not self._seeded:
+            self.set_seed(self.default_seed)
+        n_train = _n_samples(self.train_loader)
+        yield RunStarted(
+            device=str(self.device),
+            device_note=self.device_note,
+            start_epoch=self.total_epochs,
+            n_epochs=n_epochs,
+            n_train=n_train,
+            n_val=_n_samples(self.val_loader),
+            task="binary" if self.n_classes == 2 else "multiclass",
+            n_classes=self.n_classes or 0,
+        )
+        last_good = self._snapshot()
+        best_loss, best_epoch, best_model, waited = math.inf, self.total_epochs, None, 0
+        end_epoch = self.total_epochs + n_epochs
+        reason, message = "completed", f"trained {n_epochs} epochs"
+        while self.total_epochs < end_epoch:
+            started = time.perf_counter()
+            train_loss, paused_s = self._train_epoch(control)
+            if train_loss is None:
+                self._restore(last_good)
+                reason, message = "stopped", f"stopped; the weights of epoch {self.total_epochs} are kept"
+                break
+            val_loss, y_true, y_prob = self._validate()
+            epoch = self.total_epochs + 1
+            if not math.isfinite(train_loss) or (val_loss is not None and not math.isfinite(val_loss)):
+                self._restore(last_good)
+                bad = train_loss if not math.isfinite(train_loss) else val_loss
+                reason = "diverged"
+                message = (
+                    f"diverged: the loss became {bad} at epoch {epoch}; the weights of epoch {self.total_epochs} "
+                    f"are kept. Try a lower learning rate (lr = {self.optimizer.param_groups[0]['lr']:g})"
+                )
+                break
+            duration_s = max(time.perf_counter() - started - paused_s, 1e-9)
+            epoch_metrics = metrics.summary(y_true, y_prob, self.n_classes) if y_prob is not None else {}
+            self.total_epochs = epoch
+            self.losses.append(train_loss)
+            if val_loss is not None:
+                self.val_losses.append(val_loss)
+            self.val_metrics.append(epoch_metrics)
+            self.epoch_durations_s.append(duration_s)
+            last_good = self._snapshot()
+            yield EpochEnded(epoch, train_loss, val_loss, epoch_metrics, duration_s, n_train / duration_s)
+            if y_prob is not None:
+                yield EvalReady(epoch, y_true, y_prob)
+            if self.early_stopping is not None and val_loss is not None:
+                rule = self.early_stopping
+                if val_loss < best_loss - rule.min_delta:
+                    best_loss, best_epoch, waited = val_loss, epoch, 0
+                    best_model = _copy_tree(self.model.state_dict())
+                else:
+                    waited += 1
+                if waited >= rule.patience:
+                    reason = "early_stopped"
+                    message = f"early stop: validation loss has not improved for {rule.patience} epochs"
+                    if rule.restore_best and best_model is not None:
+                        self.model.load_state_dict(best_model)
+                        message += f"; kept the weights of epoch {best_epoch} (val loss {best_loss:.4f})"
+                    break
+            if control.stop_requested:
+                reason, message = "stopped", f"stopped after epoch {epoch}"
+                break
+        if checkpoint_path is not None:
+            path = self.save_checkpoint(checkpoint_path)
+            yield CheckpointSaved(str(path), self.total_epochs)
+        yield RunEnded(reason, self.total_epochs, message)
+
+    def _train_epoch(self, control: RunControl) -> tuple[float | None, float]:
+        """One pass over the training data; (mean loss, seconds paused), or (None, _) if stopped."""
+        self.model.train()
+        total = torch.zeros((), device=self.device)
+        n_seen = 0
+        paused_s = 0.0
+        engine_batches = isinstance(self.train_loader, TensorBatches)
+        for x_batch, y_batch in self.train_loader:
+            if control.paused:
+                paused_s += control.wait_while_paused()
+            if control.stop_requested:
+                return None, paused_s
+            if not engine_batches:
+                x_batch = x_batch.to(self.device, non_blocking=True)
+                y_batch = y_batch.to(self.device, non_blocking=True)
+            loss = self.loss_fn(self.model(x_batch), y_batch)
+            loss.backward()
+            self.optimizer.step()
+            self.optimizer.zero_grad(set_to_none=True)
+            # Summed on the device and read once per epoch: a per-step .item() syncs every batch.
+            total += loss.detach() * len(x_batch)
+            n_seen += len(x_batch)
+        return total.item() / max(n_seen, 1), paused_s
+
+    def _validate(self) -> tuple[float | None, np.ndarray | None, np.ndarray | None]:
+        """Validation loss and, when the loss is known, labels and probabilities as NumPy."""
+        if self.val_loader is None:
+            return None, None, None
+        self.model.eval()
+        total = torch.zeros((), device=self.device)
+        n_seen = 0
+        probs, labels = [], []
+        with torch.inference_mode():
+            for x_batch, y_batch in self.val_loader:
+                x_batch = x_batch.to(self.device, non_blocking=True)
+                y_batch = y_batch.to(self.device, non_blocking=True)
+                outputs = self.model(x_batch)
+                total += self.loss_fn(outputs, y_batch) * len(x_batch)
+                n_seen += len(x_batch)
+                if self.spec is not None:
+                    probs.append(self.spec.proba(outputs).float())
+                    labels.append(self.spec.labels(y_batch))
+        self.model.train()
+        val_loss = total.item() / max(n_seen, 1)
+        if not probs:
+            return val_loss, None, None
+        y_prob = torch.cat(probs).cpu().numpy()
+        self._n_classes = 2 if y_prob.ndim == 1 else y_prob.shape[1]
+        return val_loss, torch.cat(labels).cpu().numpy(), y_prob
+
+    def history_rows(self) -> list[dict[str, float | int | None]]:
+        """One row per finished epoch: epoch, losses, validation metrics and duration."""
+        rows = []
+        for i, train_loss in enumerate(self.losses):
+            row: dict[str, float | int | None] = {
+                "epoch": i + 1,
+                "train_loss": train_loss,
+                "val_loss": self.val_losses[i] if i < len(self.val_losses) else None,
+            }
+            row.update({f"val_{k}": v for k, v in (self.val_metrics[i] if i < len(self.val_metrics) else {}).items()})
+            row["duration_s"] = self.epoch_durations_s[i] if i < len(self.epoch_durations_s) else None
+            rows.append(row)
+        return rows
+
+    def evaluate(self) -> tuple[np.ndarray, np.ndarray]:
+        """Validation labels and probabilities with the current weights."""
+        _, y_true, y_prob = self._validate()
+        if y_prob is None:
+            raise ClfError("nothing to evaluate: set a validation loader and use a loss clf-tui knows")
+        return y_true, y_prob
+
+    @property
+    def n_classes(self) -> int | None:
+        """Classes of the task, from the data or, failing that, the model's last validation."""
+        if self.data is not None:
+            return self.data.n_classes
+        return self._n_classes
+
+    # -- snapshots, for stepping back to an epoch's end ----------------------
+
+    def _rng_state(self) -> dict[str, Any]:
+        state: dict[str, Any] = {"torch": torch.get_rng_state(), "generator": self.generator.get_state()}
+        sampler_generator = _sampler_generator(self.train_loader)
+        if sampler_generator is not None:
+            state["sampler"] = sampler_generator.get_state()
+        if self.device.type == "cuda":
+            state["cuda"] = torch.cuda.get_rng_state(self.device)
+        return state
+
+    def _set_rng_state(self, state: dict[str, Any]) -> None:
+        torch.set_rng_state(state["torch"])
+        self.generator.set_state(state["generator"])
+        sampler_generator = _sampler_generator(self.train_loader)
+        if sampler_generator is not None and "sampler" in state:
+            sampler_generator.set_state(state["sampler"])
+        if self.device.type == "cuda" and "cuda" in state:
+            torch.cuda.set_rng_state(state["cuda"], self.device)
+
+    def _snapshot(self) -> _Snapshot:
+        return _Snapshot(
+            model=_copy_tree(self.model.state_dict()),
+            optimizer=_copy_tree(self.optimizer.state_dict()),
+            rng=self._rng_state(),
+        )
+
+    def _restore(self, snapshot: _Snapshot) -> None:
+        self.model.load_state_dict(snapshot.model)
+        self.optimizer.load_state_dict(snapshot.optimizer)
+        self._set_rng_state(snapshot.rng)
+
+    # -- checkpoints ---------------------------------------------------------
+
+    def state(self) -> dict[str, Any]:
+        """The checkpoint dict: tensors (on the CPU) and primitives only."""
+        data = self.data
+        return {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "config": self.config.to_dict() if self.config is not None else None,
+            "loss": self.spec.name if self.spec is not None else None,
+            "model_state": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
+            "optimizer_state": _to_cpu(self.optimizer.state_dict()),
+            "epoch": self.total_epochs,
+            "history": {
+                "loss": list(self.losses),
+                "val_loss": list(self.val_losses),
+                "val_metrics": list(self.val_metrics),
+                "duration_s": list(self.epoch_durations_s),
+            },
+            "rng": _to_cpu(self._rng_state()),
+            "threshold": float(self.threshold),
+            "class_names": list(data.class_names) if data is not None else None,
+            "feature_names": list(data.feature_names) if data is not None else None,
+            "scaler": data.scaler.to_dict() if data is not None else None,
+            "data_fingerprint": data_fingerprint(data.X_train, data.y_train, data.class_names) if data is not None else None,
+        }
+
+    def save_checkpoint(self, path: str | os.PathLike[str]) -> Path:
+        """Write the whole training state to ``path`` atomically."""
+        return write_checkpoint(path, self.state())
+
+    def load_checkpoint(self, path: str | os.PathLike[str]) -> None:
+        """Restore weights, optimiser, history, random state and threshold from ``path``.
+
+        Raises CheckpointError if the file is unreadable or was saved from a model
+        of another shape (the message lists which entries differ).
+        """
+        self.restore(read_checkpoint(path), source=str(path))
+
+    def restore(self, state: dict[str, Any], *, source: str = "checkpoint") -> None:
+        """Apply a checkpoint dict already read by ``read_checkpoint``."""
+        problems = shape_mismatches(state["model_state"], self.model.state_dict())
+        if problems:
+            raise CheckpointError(f"{source} was saved from a different model: {'; '.join(problems[:4])}")
+        try:
+            self.model.load_state_dict(state["model_state"])
+            self.optimizer.load_state_dict(state["optimizer_state"])
+            self._set_rng_state(state["rng"])
+        except (ValueError, KeyError, RuntimeError, TypeError) as exc:
+            raise CheckpointError(f"{source} does not fit this trainer: {exc}") from None
+        history = state["history"]
+        self.losses = [float(v) for v in history.get("loss", [])]
+        self.val_losses = [float(v) for v in history.get("val_loss", [])]
+        self.val_metrics = [dict(m) for m in history.get("val_metrics", [])]
+        self.epoch_durations_s = [float(v) for v in history.get("duration_s", [])]
+        self.total_epochs = int(state["epoch"])
+        self.threshold = float(state["threshold"])
+        self._seeded = True
+
+    # -- building from a config ----------------------------------------------
+
+    @classmethod
+    def from_config(cls, cfg: RunConfig, data: DataSplit | None = None) -> Trainer:
+        """Data, model, loss, optimiser and the engine's batching, all from ``cfg``."""
+        if data is None:
+            data = load_data(cfg)
+        spec = loss_spec(cfg.resolved_loss(data.task), data.n_classes)
+        device, _ = resolve_device(cfg.device)
+        torch.set_num_threads(cfg.threads)
+        torch.manual_seed(cfg.seed)
+        model = build_model(
+            cfg.model, data.n_features, spec.n_outputs(data.n_classes),
+            hidden=cfg.hidden, activation=cfg.activation, dropout=cfg.dropout, final_layer=spec.final_layer,
+        )
+        optimizer = build_optimizer(
+            cfg.optimizer, model.parameters(), lr=cfg.lr, momentum=cfg.momentum,
+            nesterov=cfg.nesterov, weight_decay=cfg.weight_decay, betas=cfg.betas,
+        )
+        trainer = cls(model, spec.make(_pos_weight(cfg, data)), optimizer, spec=spec)
+        trainer.config = cfg
+        trainer.data = data
+        trainer.default_seed = cfg.seed
+        if cfg.early_stopping:
+            trainer.early_stopping = EarlyStopping(cfg.patience, cfg.min_delta, cfg.restore_best)
+        trainer.to(device)
+        k = data.n_classes
+        y_train = spec.target(torch.from_numpy(data.y_train), k)
+        y_val = spec.target(torch.from_numpy(data.y_val), k)
+        trainer.set_loaders(
+            TensorBatches(torch.from_numpy(data.X_train), y_train, cfg.batch_size),
+            TensorBatches(torch.from_numpy(data.X_val), y_val, max(cfg.batch_size, VAL_CHUNK_ROWS), shuffle=False),
+        )
+        return trainer
+
+    @classmethod
+    def from_checkpoint(cls, path: str | os.PathLike[str], *, data: DataSplit | None = None,
+                        device: str | None = None, check_data: bool = True) -> Trainer:
+        """Rebuild a run from its checkpoint: config, data (re-loaded unless given), weights, state.
+
+        Refuses a checkpoint whose training split differs from the data, unless
+        ``check_data`` is False (to evaluate a saved model on other data).
+        """
+        state = read_checkpoint(path)
+        if not isinstance(state.get("config"), dict):
+            raise CheckpointError(f"{path} holds no run configuration; load it into a Trainer you build yourself")
+        try:
+            cfg = RunConfig.from_dict(state["config"], source=str(path))
+        except ConfigError as exc:
+            raise CheckpointError(f"{path} holds an invalid configuration: {exc.message}") from None
+        if device is not None:
+            cfg = cfg.replace(device=device)
+        if data is None:
+            data = load_data(cfg)
+        saved = state.get("data_fingerprint")
+        if check_data and isinstance(saved, dict):
+            current = data_fingerprint(data.X_train, data.y_train, data.class_names)
+            if saved != current:
+                differs = [key for key in current if saved.get(key) != current[key]]
+                raise CheckpointError(
+                    f"{path} was trained on other data than {data.name} (differs in: {', '.join(differs)})"
+                )
+        trainer = cls.from_config(cfg, data)
+        trainer.restore(state, source=str(path))
+        return trainer
+
+
+def load_data(cfg: RunConfig) -> DataSplit:
+    """The data set that ``cfg`` names, split and scaled."""
+    from clf_tui import datasets
+
+    return datasets.load(
+        cfg.dataset, n_samples=cfg.n_samples, noise=cfg.noise, n_classes=cfg.n_classes,
+        data_seed=cfg.data_seed, val_fraction=cfg.val_fraction, split_seed=cfg.split_seed,
+        stratify=cfg.stratify, scaler=cfg.scaler, target=cfg.target,
+    )
+
+
+def _pos_weight(cfg: RunConfig, data: DataSplit) -> float | None:
+    if cfg.pos_weight == "none":
+        return None
+    if cfg.pos_weight == "auto":
+        n_neg, n_pos = data.class_counts["train"]
+        return n_neg / n_pos if n_pos else 1.0
+    return float(cfg.pos_weight)
+
+
+def _n_samples(loader: Any) -> int:
+    if loader is None:
+        return 0
+    if isinstance(loader, TensorBatches):
+        return loader.n_samples
+    try:
+        return len(loader.dataset)
+    except (AttributeError, TypeError):
+        return 0
+
+
+def _sampler_generator(loader: Any) -> torch.Generator | None:
+    sampler = getattr(loader, "sampler", None)
+    return getattr(sampler, "generator", None)
+
+
+def _copy_tree(value: Any, device: torch.device | None = None) -> Any:
+    """A copy of a nested dict / list structure with every tensor cloned (onto ``device`` if given).
+
+    Much cheaper than ``copy.deepcopy`` of a state dict, which runs once per epoch.
+    """
+    if isinstance(value, torch.Tensor):
+        value = value.detach()
+        return value.clone() if device is None or value.device == device else value.to(device)
+    if isinstance(value, dict):
+        return {k: _copy_tree(v, device) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_copy_tree(v, device) for v in value)
+    return value
+
+
+def _to_cpu(value: Any) -> Any:
+    """A copy of a nested dict / list structure with every tensor on the CPU."""
+    return _copy_tree(value, torch.device("cpu"))

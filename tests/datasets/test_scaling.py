@@ -1,0 +1,63 @@
+"""Scalers fit on training rows equal scikit-learn's StandardScaler and MinMaxScaler."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
+
+from clf_tui.datasets import Scaler
+from clf_tui.datasets.scaling import fit_scaler
+from clf_tui.engine.errors import ConfigError
+
+REFERENCES = {"standard": StandardScaler, "minmax": MinMaxScaler}
+
+# Measurements with three decimals; Hypothesis likes repeats, so constant columns come up often.
+measurements = arrays(np.float64, st.tuples(st.integers(1, 30), st.integers(1, 4)),
+                      elements=st.integers(-10**6, 10**6).map(lambda i: i / 1000))
+
+
+@pytest.mark.parametrize("kind", REFERENCES)
+@settings(max_examples=60, deadline=None)
+@given(X=measurements)
+def test_transform_equals_scikit_learn(kind: str, X: np.ndarray) -> None:
+    scaler = fit_scaler(X, kind)
+    reference = REFERENCES[kind]().fit(X)
+    new_rows = X[::-1] * 0.5 + 1.0
+    np.testing.assert_allclose(scaler.transform(new_rows), reference.transform(new_rows).astype(np.float32),
+                               rtol=1e-5, atol=1e-5)
+    assert scaler.n_fit_rows == len(X)
+
+
+def test_standard_uses_mean_and_population_std() -> None:
+    X = np.array([[1.0, 10.0], [3.0, 10.0], [5.0, 10.0]])
+    scaler = fit_scaler(X, "standard")
+    np.testing.assert_allclose(scaler.shift, [3.0, 10.0])
+    np.testing.assert_allclose(scaler.scale, [np.sqrt(8 / 3), 1.0])  # a constant column keeps scale 1
+    assert scaler.transform(X).dtype == np.float32
+
+
+@pytest.mark.parametrize("kind", REFERENCES)
+@pytest.mark.parametrize("value", [0.1, 1e6 + 0.1, -3.7e-5])
+def test_constant_column_maps_to_zero_despite_round_off(kind: str, value: float) -> None:
+    X = np.full((7, 1), value)
+    scaler = fit_scaler(X, kind)
+    assert scaler.scale[0] == 1.0
+    np.testing.assert_allclose(scaler.transform(X), REFERENCES[kind]().fit(X).transform(X), atol=1e-6)
+
+
+def test_none_is_the_identity_and_round_trips_through_a_dict() -> None:
+    X = np.array([[1.5, -2.0], [0.0, 4.0]])
+    scaler = fit_scaler(X, "none")
+    np.testing.assert_array_equal(scaler.transform(X), X.astype(np.float32))
+    again = Scaler.from_dict(scaler.to_dict())
+    assert again.kind == "none" and again.n_fit_rows == 2
+    np.testing.assert_array_equal(again.transform(X), scaler.transform(X))
+
+
+def test_unknown_kind_names_the_choices() -> None:
+    with pytest.raises(ConfigError, match="scaler = 'robust' is invalid: expected one of standard, minmax, none"):
+        fit_scaler(np.ones((3, 2)), "robust")

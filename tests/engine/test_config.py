@@ -1,0 +1,105 @@
+"""RunConfig: defaults, validation messages, TOML round trip, field parsing."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from clf_tui.engine import ConfigError, RunConfig
+
+
+def test_defaults_are_the_built_in_run() -> None:
+    cfg = RunConfig()
+    assert (cfg.dataset, cfg.model, cfg.optimizer, cfg.loss) == ("moons", "mlp", "adam", "auto")
+    assert cfg.resolved_loss("binary") == "bce_logits"
+    assert cfg.resolved_loss("multiclass") == "cross_entropy"
+
+
+def test_config_is_frozen() -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        RunConfig().lr = 1.0  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("changes", "words"),
+    [
+        ({"optimizer": "adagrad"}, ["optimizer", "'adagrad'", "sgd, momentum, rmsprop, adam, adamw"]),
+        ({"activation": "gelu"}, ["activation", "'gelu'", "relu"]),
+        ({"lr": -0.1}, ["lr", "-0.1", "> 0"]),
+        ({"lr": float("nan")}, ["lr", "nan"]),
+        ({"batch_size": 0}, ["batch_size", "0", ">= 1"]),
+        ({"dropout": 1.0}, ["dropout", "1.0"]),
+        ({"val_fraction": 1.5}, ["val_fraction", "1.5", "between 0 and 1"]),
+        ({"hidden": (32, 0)}, ["hidden", "(32, 0)"]),
+        ({"device": "tpu"}, ["device", "'tpu'", "auto, cpu, cuda or cuda:N"]),
+        ({"dataset": "mnist"}, ["dataset", "'mnist'", "moons", ".csv"]),
+        ({"dataset": "data.csv"}, ["target", "label column"]),
+        ({"pos_weight": "heavy"}, ["pos_weight", "'heavy'", "none, auto or a number"]),
+        ({"pos_weight": 2.0, "loss": "cross_entropy"}, ["pos_weight", "bce_logits"]),
+        ({"epochs": "ten"}, ["epochs", "'ten'", "whole number"]),
+        ({"betas": (0.9,)}, ["betas", "two numbers"]),
+    ],
+)
+def test_bad_values_name_field_value_and_choices(changes: dict, words: list[str]) -> None:
+    with pytest.raises(ConfigError) as info:
+        RunConfig(**changes)
+    for word in words:
+        assert word in str(info.value)
+
+
+def test_replace_validates_and_rejects_unknown_fields() -> None:
+    assert RunConfig().replace(lr=0.5).lr == 0.5
+    with pytest.raises(ConfigError, match="unknown setting 'learning_rate'"):
+        RunConfig().replace(learning_rate=0.5)
+    with pytest.raises(ConfigError, match="lr"):
+        RunConfig().replace(lr=0)
+
+
+def test_toml_round_trip(tmp_path) -> None:
+    cfg = RunConfig(dataset="data.csv", target="label", hidden=(64, 8), pos_weight="auto", betas=(0.8, 0.99),
+                    lr=1e-05, early_stopping=True, n_samples=500)
+    path = cfg.save(tmp_path / "run.toml")
+    assert RunConfig.load(path) == cfg
+    text = path.read_text()
+    assert 'target = "label"' in text and "hidden = [64, 8]" in text
+    assert "noise" not in text  # None fields are left out: TOML has no null
+
+
+def test_toml_errors_say_which_file_and_field(tmp_path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("lr = 'fast'\n")
+    with pytest.raises(ConfigError, match=r"bad\.toml: lr = 'fast' is not a number"):
+        RunConfig.load(bad)
+    bad.write_text("lr = [1,\n")
+    with pytest.raises(ConfigError, match="is not valid TOML"):
+        RunConfig.load(bad)
+    bad.write_text("speed = 3\n")
+    with pytest.raises(ConfigError, match="unknown setting 'speed'"):
+        RunConfig.load(bad)
+    with pytest.raises(ConfigError, match="no such config file"):
+        RunConfig.load(tmp_path / "missing.toml")
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "value"),
+    [
+        ("lr", "0.05", 0.05),
+        ("hidden", "64,32", (64, 32)),
+        ("hidden", "64 32 16", (64, 32, 16)),
+        ("early_stopping", "yes", True),
+        ("pos_weight", "auto", "auto"),
+        ("pos_weight", "2.5", 2.5),
+        ("n_samples", "default", None),
+        ("betas", "0.8, 0.9", (0.8, 0.9)),
+    ],
+)
+def test_parse_field(name: str, text: str, value: object) -> None:
+    assert RunConfig.parse_field(name, text) == value
+
+
+def test_parse_field_errors() -> None:
+    with pytest.raises(ConfigError, match="batch_size = 'big' is not a whole number"):
+        RunConfig.parse_field("batch_size", "big")
+    with pytest.raises(ConfigError, match="unknown setting"):
+        RunConfig.parse_field("speed", "1")

@@ -1,0 +1,22 @@
+"""The engine and the data sets never load a UI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+SCRIPT = """
+import sys
+import clf_tui.datasets, clf_tui.engine
+from clf_tui.engine import Trainer, RunConfig
+from clf_tui.engine.metrics import BinaryEval
+trainer = Trainer.from_config(RunConfig(n_samples=100, epochs=1))
+trainer.train(1)
+loaded = [m for m in ("textual", "textual_plotext", "plotext", "clf_tui.tui") if m in sys.modules]
+print(",".join(loaded))
+"""
+
+
+def test_engine_and_datasets_load_no_ui_modules() -> None:
+    result = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, check=True, timeout=120)
+    assert result.stdout.strip() == ""
