@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 from rich.console import Console, Group
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from clf_tui.engine.events import EpochEnded, Event, RunEnded, RunStarted
@@ -15,17 +15,23 @@ from clf_tui.engine.metrics import BinaryEval, MulticlassEval
 
 
 def confusion_table(matrix: np.ndarray, class_names: Sequence[str], title: str) -> Table:
-    """Counts with row percentages; rows are true classes, columns predicted."""
-    table = Table(title=title, title_justify="left", show_lines=False)
-    table.add_column("true \\ predicted", style="bold")
+    """Counts, rows true classes and columns predicted; row percentages for up to 4 classes,
+    beyond that a recall column, so that digits' 10 x 10 fits in 80 columns."""
+    k = len(class_names)
+    with_percent = k <= 4
+    table = Table(title=title, title_justify="left", padding=(0, 1) if with_percent else (0, 0))
+    table.add_column("true \\ predicted" if with_percent else "true\\pred", style="bold")
     for name in class_names:
-        table.add_column(str(name), justify="right")
+        table.add_column(str(name)[:6], justify="right", min_width=4)
+    if not with_percent:
+        table.add_column("recall", justify="right", style="dim")
     for i, name in enumerate(class_names):
         row_total = int(matrix[i].sum())
-        cells = [
-            f"{int(count)} ({100 * count / row_total:.0f}%)" if row_total else str(int(count)) for count in matrix[i]
-        ]
-        table.add_row(str(name), *cells)
+        if with_percent:
+            cells = [f"{int(c)} ({100 * c / row_total:.0f}%)" if row_total else str(int(c)) for c in matrix[i]]
+        else:
+            cells = [str(int(c)) for c in matrix[i]] + [f"{matrix[i, i] / row_total:.2f}" if row_total else "-"]
+        table.add_row(str(name)[:12], *cells)
     return table
 
 
@@ -83,6 +89,19 @@ def epoch_line(event: EpochEnded, n_epochs_end: int) -> str:
     return "  ".join(parts)
 
 
+def progress_stats(event: EpochEnded) -> str:
+    """The short form of an epoch line that fits beside a progress bar in 80 columns."""
+    parts = [f"loss {event.train_loss:.4f}"]
+    if event.val_loss is not None:
+        parts.append(f"val {event.val_loss:.4f}")
+    for key, label in (("accuracy", "acc"), ("auroc", "auc"), ("macro_f1", "f1")):
+        if key in event.metrics:
+            parts.append(f"{label} {event.metrics[key]:.3f}")
+    rate = event.samples_per_s
+    parts.append(f"{rate / 1000:.0f}k/s" if rate >= 10_000 else f"{rate:.0f}/s")
+    return " ".join(parts)
+
+
 class ProgressPrinter:
     """Shows a run's events: a Rich progress bar on a terminal, one line per epoch otherwise."""
 
@@ -104,14 +123,13 @@ class ProgressPrinter:
     def handle(self, event: Event) -> None:
         if isinstance(event, RunStarted):
             self.end_epoch = event.start_epoch + event.n_epochs
-            self.console.print(
-                f"training on {event.device} ({event.device_note}): {event.n_train} training rows, "
-                f"{event.n_val} validation rows, {event.task}, epochs {event.start_epoch + 1}-{self.end_epoch}"
-            )
+            self.console.print(f"device  {event.device} ({event.device_note})")
+            self.console.print(f"data    {event.n_train} training rows, {event.n_val} validation rows, {event.task}")
+            self.console.print(f"epochs  {event.start_epoch + 1} to {self.end_epoch}")
             if self.live:
                 self.progress = Progress(
-                    TextColumn("epoch {task.completed:.0f}/{task.total:.0f}"), BarColumn(),
-                    TextColumn("{task.fields[stats]}"), TimeElapsedColumn(), TimeRemainingColumn(),
+                    TextColumn("{task.completed:.0f}/{task.total:.0f}"), BarColumn(bar_width=10),
+                    TextColumn("{task.fields[stats]}"), TimeRemainingColumn(),
                     console=self.console, transient=False,
                 )
                 self.progress.start()
@@ -119,8 +137,7 @@ class ProgressPrinter:
                                                       stats="")
         elif isinstance(event, EpochEnded):
             if self.progress is not None:
-                stats = epoch_line(event, self.end_epoch).split("  ", 1)[1]
-                self.progress.update(self.task_id, completed=event.epoch, stats=stats)
+                self.progress.update(self.task_id, completed=event.epoch, stats=progress_stats(event))
             else:
                 self.console.print(epoch_line(event, self.end_epoch), highlight=False)
         elif isinstance(event, RunEnded):

@@ -426,7 +426,7 @@ class Trainer:
         if data is None:
             data = load_data(cfg)
         spec = loss_spec(cfg.resolved_loss(data.task), data.n_classes)
-        device, _ = resolve_device(cfg.device)
+        resolve_device(cfg.device)  # fail before building anything
         torch.set_num_threads(cfg.threads)
         torch.manual_seed(cfg.seed)
         model = build_model(
@@ -443,7 +443,7 @@ class Trainer:
         trainer.default_seed = cfg.seed
         if cfg.early_stopping:
             trainer.early_stopping = EarlyStopping(cfg.patience, cfg.min_delta, cfg.restore_best)
-        trainer.to(device)
+        trainer.to(cfg.device)  # by name, so the device note says why ("auto: no CUDA device, ...")
         k = data.n_classes
         y_train = spec.target(torch.from_numpy(data.y_train), k)
         y_val = spec.target(torch.from_numpy(data.y_val), k)

@@ -88,6 +88,7 @@ def test_events_follow_the_arithmetic_and_epochs_count_on() -> None:
     trainer = Trainer.from_config(RunConfig(n_samples=200, epochs=3))
     events = list(trainer.run(3))
     assert isinstance(events[0], RunStarted) and events[0].start_epoch == 0 and events[0].n_train == 160
+    assert events[0].device_note.startswith("auto: ")  # says why this device was chosen
     epochs = [e for e in events if isinstance(e, EpochEnded)]
     assert [e.epoch for e in epochs] == [1, 2, 3]
     assert all(e.samples_per_s > 0 and e.duration_s > 0 for e in epochs)
