@@ -22,7 +22,7 @@ def confusion_table(matrix: np.ndarray, class_names: Sequence[str], title: str) 
     table = Table(title=title, title_justify="left", padding=(0, 1) if with_percent else (0, 0))
     table.add_column("true \\ predicted" if with_percent else "true\\pred", style="bold")
     for name in class_names:
-        table.add_column(str(name)[:6], justify="right", min_width=4)
+        table.add_column(str(name) if with_percent else str(name)[:6], justify="right", min_width=4)
     if not with_percent:
         table.add_column("recall", justify="right", style="dim")
     for i, name in enumerate(class_names):
