@@ -1,0 +1,61 @@
+"""Helpers for the app's tests: small real runs, and waiting on the app without sleeping blindly."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import pytest
+from textual.notifications import Notification
+from textual.pilot import Pilot
+
+from clf_tui.engine import RunConfig
+from clf_tui.tui.app import ClfApp
+from clf_tui.tui.runner import Runner
+
+WIDE = (120, 40)
+COMPACT = (80, 24)
+ENDED = ("finished", "stopped", "diverged")
+
+
+@pytest.fixture
+def moons() -> RunConfig:
+    """A binary run that trains in about a second."""
+    return RunConfig(dataset="moons", n_samples=200, epochs=5, device="cpu")
+
+
+async def wait_until(pilot: Pilot, condition: Callable[[], bool], timeout_s: float = 30.0) -> None:
+    """Let the app run until ``condition()`` holds."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s} s waiting for {condition.__doc__ or condition}")
+        await pilot.pause(0.02)
+
+
+async def wait_ready(pilot: Pilot) -> None:
+    """Until the app has a trainer (built, restored or trained) and no worker is at work on it."""
+    app = pilot.app
+    assert isinstance(app, ClfApp)
+    runner = app.query_one(Runner)
+    await wait_until(pilot, lambda: app.trainer is not None and not runner.busy and app.run_state != "loading")
+
+
+async def train(pilot: Pilot) -> None:
+    """Press the train key once the app is idle, and wait for the run to end and be drawn."""
+    app = pilot.app
+    assert isinstance(app, ClfApp)
+    runner = app.query_one(Runner)
+    await wait_until(pilot, lambda: not runner.busy and app.run_state != "loading")
+    await pilot.press("s")
+    await wait_until(pilot, lambda: app.run_state in ENDED)
+    await pilot.pause()
+
+
+def notifications(app: ClfApp) -> list[Notification]:
+    """The notifications the app has raised and not yet dismissed."""
+    return list(app._notifications)
+
+
+def error_messages(app: ClfApp) -> list[str]:
+    return [n.message for n in notifications(app) if n.severity == "error"]

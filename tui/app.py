@@ -1,0 +1,472 @@
+"""ClfApp: the terminal trainer. Lays out the panes, turns keys and engine messages into updates, drives the Runner."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from functools import partial
+from pathlib import Path
+
+from textual import on
+from textual.app import App, ComposeResult, SystemCommand
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.events import Resize
+from textual.geometry import Size
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from clf_tui.engine import ClfError, RunConfig, Trainer
+from clf_tui.engine.metrics import BinaryEval, BinaryReport
+
+from . import formatting, keys, messages
+from .evaluation import Evaluation
+from .runner import Runner
+from .throttle import Throttle
+from .screens.confirm_quit import ConfirmQuit
+from .screens.help import HelpScreen
+from .screens.path_prompt import PathPrompt
+from .screens.recall_prompt import RecallPrompt
+from .widgets.config_form import ConfigForm
+from .widgets.data_summary import DataSummary
+from .widgets.epoch_log import EpochLog
+from .widgets.evaluation_panel import EvaluationPanel
+from .widgets.loss_chart import LossChart
+from .widgets.page_tabs import PAGES, PageTabs
+from .widgets.status_bar import RunState, StatusBar
+
+WIDE_LAYOUT_MIN = Size(120, 36)
+"""From this terminal size on every pane is shown; below it, one page at a time."""
+REDRAW_INTERVAL_S = 0.25
+"""The status bar redraws this often; the other panes draw what arrived in between at most this often."""
+TRAINING_PANES_INTERVAL_S = 0.5
+EVALUATION_INTERVAL_S = 1.0
+"""While training, the log and loss chart, and the evaluation panes, redraw at most this often: every
+millisecond the UI thread spends drawing is one the training thread waits for the GIL."""
+END_STATES: dict[str, RunState] = {
+    "completed": "finished", "early_stopped": "finished", "stopped": "stopped", "diverged": "diverged",
+}
+END_STYLES = {"completed": "bold green", "early_stopped": "bold cyan", "stopped": "bold yellow", "diverged": "bold red"}
+
+
+class ClfApp(App[int]):
+    """Configure, train and evaluate a classifier from the keyboard.
+
+    Training runs in the Runner's thread worker; its events arrive as messages and only
+    record data, which the panes draw on a REDRAW_INTERVAL_S timer. The threshold is view
+    state: a key recounts the current Evaluation in O(log n) and redraws at once.
+    """
+
+    CSS_PATH = "app.tcss"
+    TITLE = "clf-tui"
+    BINDINGS = keys.BINDINGS
+    AUTO_FOCUS = None
+
+    run_state: reactive[RunState] = reactive("idle", init=False)
+
+    def __init__(self, config: RunConfig | None = None, checkpoint: str | None = None) -> None:
+        super().__init__()
+        self._initial_config = config or RunConfig()
+        self._initial_checkpoint = checkpoint
+        self.trainer: Trainer | None = None
+        self.page = "config"
+        self._class_names: tuple[str, ...] = ()
+        self._pending_eval: messages.EvalReady | None = None
+        self._training_panes_throttle = Throttle(TRAINING_PANES_INTERVAL_S)
+        self._evaluation_throttle = Throttle(EVALUATION_INTERVAL_S)
+        self._last_checkpoint: Path | None = None
+        self._start_when_ready = False
+        self._runner = Runner()
+        self._page_tabs = PageTabs(id="pages")
+        self._form = ConfigForm(self._initial_config, id="form")
+        self._data_summary = DataSummary(id="data")
+        self._loss_chart = LossChart(id="loss")
+        self._log = EpochLog(id="log")
+        self._evaluation_panel = EvaluationPanel(id="evaluation")
+        self._status = StatusBar(id="status")
+        self._main = Horizontal(id="main", classes=f"-page-{self.page}")
+        self._footer = Footer()
+
+    # -- layout ----------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield self._runner
+        yield self._page_tabs
+        with self._main:
+            with VerticalScroll(id="config") as config:
+                config.border_title = "configuration"
+                yield self._form
+                yield self._data_summary
+            with Vertical(id="training"):
+                yield self._loss_chart
+                yield self._log
+            yield self._evaluation_panel
+        yield self._status
+        yield self._footer
+
+    def on_mount(self) -> None:
+        self._log.border_title = "log"
+        self._apply_layout(self.size)
+        self.set_interval(REDRAW_INTERVAL_S, self._redraw)
+        self.run_state = "loading"
+        if self._initial_checkpoint is not None:
+            self._runner.restore(self._initial_checkpoint)
+        else:
+            self._runner.prepare(self._initial_config)
+
+    def on_resize(self, event: Resize) -> None:
+        self._apply_layout(event.size)
+
+    def _apply_layout(self, size: Size) -> None:
+        """Wide or compact, by terminal size; a no-op unless the size crosses WIDE_LAYOUT_MIN."""
+        compact = size.width < WIDE_LAYOUT_MIN.width or size.height < WIDE_LAYOUT_MIN.height
+        if compact != self.has_class("-compact"):
+            self.set_class(compact, "-compact")
+            # 80 columns hold the footer's keys only without the palette hint (ctrl+p still works).
+            self._footer.show_command_palette = not compact
+            self.refresh_bindings()
+
+    # -- what the keys may do now ------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Show only the keys that apply: one half of each toggle (train / stop, pause / resume), the pages
+        in the compact layout, and Escape while a field has the focus."""
+        running = self.run_state in ("training", "paused")
+        if action == "start_training":
+            return not running
+        if action == "stop_training":
+            return running
+        if action == "pause":
+            return self.run_state == "training"
+        if action == "resume":
+            return self.run_state == "paused"
+        if action == "show_page":
+            return self.has_class("-compact")
+        if action == "leave_form":
+            return self.focused is not None and self._form in self.focused.ancestors
+        return True
+
+    def watch_run_state(self, state: RunState) -> None:
+        self._status.set_state(state)
+        if self.is_running:  # a run can end while the app shuts down, after its screens are gone
+            self.refresh_bindings()
+
+    # -- training ------------------------------------------------------------------
+
+    def action_start_training(self) -> None:
+        """Train the form's epochs: continue the current run, or start a new one if the settings changed."""
+        if self._runner.busy:  # loading data or a checkpoint, or a run's last moments: start once done
+            self._start_when_ready = True
+            if self.run_state == "loading":
+                self.notify("Loading; training starts when it is ready.")
+            return
+        self._start_when_ready = False
+        config = self._read_form()
+        if config is None:
+            return
+        trainer = self.trainer
+        if trainer is not None and trainer.config is not None and trainer.config.replace(epochs=config.epochs) == config:
+            self._runner.train(trainer, config, config.epochs)
+            self.run_state = "training"
+            return
+        if trainer is not None:
+            self.notify("The settings changed, so this is a new run.", title="New run")
+        self._start_new_run(config)
+
+    def action_new_run(self) -> None:
+        if self._runner.busy:
+            self.notify(self._busy_reason(), title="Cannot start over now", severity="warning")
+            return
+        config = self._read_form()
+        if config is not None:
+            self._start_new_run(config)
+
+    def _start_new_run(self, config: RunConfig) -> None:
+        self.trainer = None
+        self._pending_eval = None
+        self._loss_chart.clear()
+        self._evaluation_panel.clear()
+        self._log.add_note("── new run ──", style="dim")
+        self._data_summary.show_note("loading the data…")
+        self._runner.train(None, config, config.epochs)
+        self.run_state = "loading"
+
+    def action_stop_training(self) -> None:
+        self._runner.stop()
+
+    def action_pause(self) -> None:
+        self._runner.pause()
+        self._log.add_note("paused")
+        self.run_state = "paused"
+
+    def action_resume(self) -> None:
+        self._runner.resume()
+        self._log.add_note("resumed")
+        self.run_state = "training"
+
+    def _busy_reason(self) -> str:
+        if self.run_state in ("training", "paused"):
+            return "Stop training (s) first: a run changes the model until it ends."
+        return "Still loading; try again in a moment."
+
+    def _read_form(self) -> RunConfig | None:
+        """The form's config, or None after saying (and showing) which field is wrong."""
+        form = self._form
+        try:
+            return form.read_config()
+        except ClfError as error:
+            self.notify(error.message, title="Fix the configuration", severity="error")
+            self.action_show_page("config")
+            return None
+
+    # -- engine messages -------------------------------------------------------------
+
+    @on(messages.TrainerReady)
+    def _trainer_ready(self, message: messages.TrainerReady) -> None:
+        trainer = message.trainer
+        self.trainer = trainer
+        data = trainer.data
+        self._class_names = data.class_names
+        self._data_summary.show(data)
+        self._status.set_run(str(trainer.device), trainer.config, data.name, trainer.total_epochs)
+        if message.from_checkpoint:
+            self._last_checkpoint = Path(message.origin)
+            self._pending_eval = None
+            self._loss_chart.clear()
+            self._evaluation_panel.clear()
+            self._form.set_config(trainer.config)
+            self._evaluation_panel.set_threshold(trainer.threshold)
+            self._log.set_header(data.task == "binary")
+
+    @on(messages.RunStarted)
+    def _run_started(self, message: messages.RunStarted) -> None:
+        event = message.event
+        log = self._log
+        last = event.start_epoch + event.n_epochs
+        log.add_note(
+            f"training on {event.device} ({event.device_note}): epochs {event.start_epoch + 1}–{last}, "
+            f"{event.n_train} training / {event.n_val} validation rows",
+            style="bold",
+        )
+        log.set_header(event.task == "binary")
+        self._status.run_started(event)
+        self.run_state = "training"
+        if self.page == "config" and self.has_class("-compact"):
+            self.action_show_page("training")
+
+    @on(messages.EpochEnded)
+    def _epoch_ended(self, message: messages.EpochEnded) -> None:
+        self._log.add_epoch(message.event)
+        self._loss_chart.add_epoch(message.event)
+        self._status.epoch_ended(message.event)
+
+    @on(messages.EvalReady)
+    def _eval_ready(self, message: messages.EvalReady) -> None:
+        self._pending_eval = message  # only the latest is ever drawn
+
+    @on(messages.CheckpointSaved)
+    def _checkpoint_saved(self, message: messages.CheckpointSaved) -> None:
+        event = message.event
+        self._last_checkpoint = Path(event.path)
+        self._log.add_note(f"saved {event.path} (epoch {event.epoch})", style="bold")
+        self.notify(f"{event.path} (epoch {event.epoch})", title="Checkpoint saved")
+
+    @on(messages.RunEnded)
+    def _run_ended(self, message: messages.RunEnded) -> None:
+        event = message.event
+        self._log.add_note(event.message, style=END_STYLES[event.reason])
+        if event.reason == "diverged":
+            self.notify(event.message, title="Training diverged", severity="error", timeout=12)
+        self.run_state = END_STATES[event.reason]
+        self._redraw(final=True)
+
+    @on(messages.WorkFinished)
+    def _work_finished(self, message: messages.WorkFinished) -> None:
+        """Leave the loading state, say what was opened, and start a run the train key asked for meanwhile."""
+        if not self.is_running or message.work == "save":  # a worker can end while the app shuts down
+            return
+        if (message.work != "train" or message.failed) and self.run_state in ("loading", "training", "paused"):
+            self.run_state = "idle"
+        if message.failed:
+            self._start_when_ready = False
+            if self.trainer is None:
+                self._data_summary.show_note("no data loaded: fix the settings and train (s)")
+            self._redraw()
+            return
+        if message.work == "restore" and self.trainer is not None:
+            self._log.add_note(f"opened {self._last_checkpoint}: {self.trainer.total_epochs} epochs trained, "
+                               f"threshold {formatting.threshold(self.trainer.threshold)}", style="bold")
+        if self._start_when_ready and not self._runner.busy:
+            self.action_start_training()
+
+    def _redraw(self, *, final: bool = False) -> None:
+        """Draw what arrived since the last redraw; while training, charts only as often as their throttles allow."""
+        if not self.is_running:  # the timer can fire once more while the app shuts down
+            return
+        live = self.run_state in ("training", "paused") and not final
+        with self.batch_update():
+            if not live or self._evaluation_throttle.ready():
+                self._show_pending_evaluation()
+            if not live or self._training_panes_throttle.ready():
+                self._loss_chart.flush()
+                self._log.flush()
+            self._status.refresh()
+
+    def _show_pending_evaluation(self) -> None:
+        if self._pending_eval is None:
+            return
+        event = self._pending_eval.event
+        self._pending_eval = None
+        try:
+            evaluation = Evaluation(event.epoch, event.y_true, event.y_prob, self._class_names)
+        except ValueError as error:  # the metrics refuse, say, non-finite probabilities
+            self.notify(str(error), title=f"Cannot evaluate epoch {event.epoch}", severity="error")
+            return
+        self._evaluation_panel.show(evaluation)
+
+    # -- threshold ----------------------------------------------------------------------
+
+    @property
+    def threshold(self) -> float:
+        return self._evaluation_panel.threshold
+
+    @property
+    def positive_class(self) -> int:
+        return self._evaluation_panel.positive
+
+    def action_nudge_threshold(self, step: float) -> None:
+        self._set_threshold(round(self.threshold + step, 6))
+
+    def action_reset_threshold(self) -> None:
+        self._set_threshold(0.5)
+
+    def action_snap_threshold(self, rule: str) -> None:
+        binary = self._binary_eval()
+        if binary is None:
+            return
+        report = self._set_threshold(binary.best_f1() if rule == "f1" else binary.best_youden())
+        if report is not None:
+            score = f"F1 {formatting.rate(report.f1)}" if rule == "f1" else f"J {formatting.rate(report.tpr - report.fpr)}"
+            self.notify(f"{score} at threshold {formatting.threshold(report.threshold)}", title="Threshold")
+
+    def action_ask_recall(self) -> None:
+        if self._binary_eval() is not None:
+            self.push_screen(RecallPrompt(default=0.9), self._snap_to_recall)
+
+    def _snap_to_recall(self, recall: float | None) -> None:
+        binary = self._binary_eval()
+        if recall is None or binary is None:
+            return
+        report = self._set_threshold(binary.threshold_for_recall(recall))
+        if report is not None:
+            self.notify(f"recall {formatting.rate(report.recall)}, precision {formatting.rate(report.precision)} "
+                        f"at threshold {formatting.threshold(report.threshold)}", title="Threshold")
+
+    def action_cycle_class(self, step: int) -> None:
+        evaluation = self._current_evaluation()
+        if evaluation is not None and evaluation.is_binary:
+            self.notify(f"This task is binary: the positive class is always {evaluation.class_names[1]!r}.")
+        elif evaluation is not None:
+            self._evaluation_panel.cycle_class(step)
+
+    def _set_threshold(self, threshold: float) -> BinaryReport | None:
+        self._show_pending_evaluation()
+        report = self._evaluation_panel.set_threshold(threshold)
+        if report is None:
+            self.notify(f"Threshold {formatting.threshold(self.threshold)}; it applies once a model is evaluated.")
+        return report
+
+    def _current_evaluation(self) -> Evaluation | None:
+        self._show_pending_evaluation()
+        evaluation = self._evaluation_panel.evaluation
+        if evaluation is None:
+            self.notify("Train (s) or open a checkpoint (ctrl+o) first.", title="No evaluation yet", severity="warning")
+        return evaluation
+
+    def _binary_eval(self) -> BinaryEval | None:
+        return None if self._current_evaluation() is None else self._evaluation_panel.binary
+
+    # -- checkpoints ------------------------------------------------------------------------
+
+    def action_save_checkpoint(self) -> None:
+        trainer = self.trainer
+        if trainer is None or self._runner.busy:
+            reason = self._busy_reason() if self._runner.busy else "There is no run yet."
+            self.notify(reason, title="Cannot save now", severity="warning")
+            return
+        config = trainer.config or RunConfig()
+        default = Path(config.out_dir) / f"{Path(trainer.data.name).stem}-{time.strftime('%Y%m%d-%H%M%S')}.pt"
+        self.push_screen(
+            PathPrompt("Save checkpoint", str(default), must_exist=False),
+            self._save_to,
+        )
+
+    def _save_to(self, path: Path | None) -> None:
+        if path is None or self.trainer is None or self._runner.busy:
+            return
+        self.trainer.threshold = self.threshold
+        self._runner.save(self.trainer, path)
+
+    def action_open_checkpoint(self) -> None:
+        if self._runner.busy:
+            self.notify(self._busy_reason(), title="Cannot open now", severity="warning")
+            return
+        default = self._last_checkpoint or Path(self._initial_config.out_dir)
+        self.push_screen(
+            PathPrompt("Open checkpoint", str(default), must_exist=True),
+            self._open,
+        )
+
+    def _open(self, path: Path | None) -> None:
+        if path is None or self._runner.busy:
+            return
+        self.run_state = "loading"
+        self._runner.restore(str(path))
+
+    # -- pages, form, help, quit ------------------------------------------------------------
+
+    def action_show_page(self, page: str) -> None:
+        """Show one page of the compact layout (the wide one shows them all)."""
+        self.page = page
+        self._page_tabs.show_page(page)
+        for name in PAGES:
+            self._main.set_class(name == page, f"-page-{name}")
+
+    def action_edit_config(self) -> None:
+        self.action_show_page("config")
+        self._form.focus_field()
+
+    def action_leave_form(self) -> None:
+        self.set_focus(None)
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self.BINDINGS, keys.HELP_NOTES))
+
+    async def action_quit(self) -> None:
+        """Quit; while training, ask first and then stop the run cleanly."""
+        if self.run_state in ("training", "paused"):
+            self.push_screen(ConfirmQuit(), self._quit_confirmed)
+        else:
+            self.exit(0)
+
+    async def _quit_confirmed(self, stop: bool | None) -> None:
+        if stop:
+            await self._runner.stop_and_wait()
+            self.exit(0)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Every key binding is also a command in the palette (ctrl+p)."""
+        yield from super().get_system_commands(screen)
+        for binding in self.BINDINGS:
+            if self.check_action(binding.action.partition("(")[0], ()) is not False:
+                yield SystemCommand(
+                    binding.description, f"{binding.tooltip} [{self.get_key_display(binding)}]",
+                    partial(self.run_action, binding.action),
+                )
+
+
+def run_app(config: RunConfig | None = None, checkpoint: str | None = None) -> int:
+    """Run the app until the user quits; returns the exit code."""
+    app = ClfApp(config=config, checkpoint=checkpoint)
+    app.run()
+    return app.return_code or 0

@@ -1,0 +1,48 @@
+"""Evaluation: one epoch's validation predictions and the engine's sorted evaluations of them, built once per epoch."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from clf_tui.engine.metrics import BinaryEval, MulticlassEval
+
+
+class Evaluation:
+    """The predictions of one epoch, evaluated once so that every threshold key costs O(log n).
+
+    Binary tasks are evaluated on P(class 1). Multiclass tasks are scored by their argmax
+    (``multiclass``), and the threshold views show one class against the rest: P(class c)
+    with ``y_true == c`` as positives, built on first use per class and kept.
+    """
+
+    def __init__(self, epoch: int, y_true: np.ndarray, y_prob: np.ndarray, class_names: tuple[str, ...]) -> None:
+        """Raises ValueError when the probabilities are not all finite (a diverged model)."""
+        if not np.isfinite(y_prob).all():
+            raise ValueError(f"the probabilities of epoch {epoch} hold NaN or infinite values: the model has diverged")
+        self.epoch = epoch
+        self.class_names = class_names
+        self._y_true = y_true
+        self._y_prob = y_prob
+        self.multiclass = MulticlassEval.from_proba(y_true, y_prob) if y_prob.ndim == 2 else None
+        self._binary: dict[int, BinaryEval] = {}
+
+    @property
+    def is_binary(self) -> bool:
+        return self.multiclass is None
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.class_names)
+
+    def scores(self, positive: int) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, is_positive): P(class ``positive``) for every row and whether the row is of that class."""
+        if self.is_binary:
+            return self._y_prob, self._y_true == 1
+        return self._y_prob[:, positive], self._y_true == positive
+
+    def binary(self, positive: int) -> BinaryEval:
+        """The sorted evaluation of class ``positive`` against the rest (for binary tasks: class 1)."""
+        if positive not in self._binary:
+            scores, is_positive = self.scores(positive)
+            self._binary[positive] = BinaryEval(is_positive.astype(np.int8), scores)
+        return self._binary[positive]

@@ -1,0 +1,44 @@
+"""Number formats shared by the panes, so a value reads the same everywhere."""
+
+from __future__ import annotations
+
+import math
+
+
+def rate(value: float | None) -> str:
+    """A rate or score in [0, 1] (or a loss) with three decimals; a dash when unknown."""
+    if value is None or not math.isfinite(value):
+        return "—"
+    return f"{value:.3f}"
+
+
+def loss(value: float | None) -> str:
+    """A non-negative loss in at most six characters."""
+    if value is None or not math.isfinite(value):
+        return "—"
+    for limit, decimals in ((10, 4), (100, 3), (10_000, 1)):
+        if abs(value) < limit:
+            return f"{value:.{decimals}f}"
+    return f"{value:.0e}"
+
+
+def si(value: float) -> str:
+    """A throughput such as 15.2k or 1.3M."""
+    for limit, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if value >= limit:
+            return f"{value / limit:.1f}{suffix}"
+    return f"{value:.0f}"
+
+
+def duration(seconds: float) -> str:
+    """Elapsed time as m:ss, or h:mm:ss from an hour on."""
+    whole = int(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def threshold(value: float) -> str:
+    """A decision threshold: two decimals when that is exact, four otherwise."""
+    short = f"{value:.2f}"
+    return short if abs(float(short) - value) < 5e-7 else f"{value:.4f}"

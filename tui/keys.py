@@ -1,0 +1,75 @@
+"""The app's key bindings, in one list that the footer, the help screen and the command palette all read."""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+
+THRESHOLD = Binding.Group("threshold", compact=True)
+PAGES = Binding.Group("page", compact=True)
+
+BINDINGS: list[Binding] = [
+    Binding("s", "start_training", "Train", id="train.start",
+            tooltip="Train the configured number of epochs; again to continue. A changed configuration starts a new run."),
+    Binding("s", "stop_training", "Stop", id="train.stop",
+            tooltip="Stop after the current batch; the weights of the last finished epoch are kept."),
+    Binding("p", "pause", "Pause", id="train.pause", tooltip="Pause training between batches."),
+    Binding("p", "resume", "Resume", id="train.resume", tooltip="Resume a paused run."),
+    Binding("n", "new_run", "New run", id="train.new", show=False,
+            tooltip="Start over from the form's configuration: new data split, fresh weights, empty history."),
+    Binding("left", "nudge_threshold(-0.01)", "Threshold −0.01", id="threshold.down", group=THRESHOLD,
+            tooltip="Lower the decision threshold by 0.01."),
+    Binding("right", "nudge_threshold(0.01)", "Threshold +0.01", id="threshold.up", group=THRESHOLD,
+            tooltip="Raise the decision threshold by 0.01."),
+    Binding("shift+left", "nudge_threshold(-0.05)", "Threshold −0.05", id="threshold.down_big", show=False,
+            tooltip="Lower the decision threshold by 0.05."),
+    Binding("shift+right", "nudge_threshold(0.05)", "Threshold +0.05", id="threshold.up_big", show=False,
+            tooltip="Raise the decision threshold by 0.05."),
+    Binding("0", "reset_threshold", "Threshold 0.5", id="threshold.reset", show=False,
+            tooltip="Put the decision threshold back at 0.5."),
+    Binding("f", "snap_threshold('f1')", "Max F1", id="threshold.max_f1",
+            tooltip="Snap the threshold to the one with the highest F1 on the validation split."),
+    Binding("j", "snap_threshold('youden')", "Youden's J", id="threshold.youden", show=False,
+            tooltip="Snap the threshold to the one with the highest TPR − FPR."),
+    Binding("r", "ask_recall", "Recall target", id="threshold.recall", show=False,
+            tooltip="Type a recall; snap to the highest threshold that still reaches it."),
+    Binding("left_square_bracket", "cycle_class(-1)", "Previous class", id="class.previous", show=False,
+            tooltip="Multiclass: show the previous class against the rest."),
+    Binding("right_square_bracket", "cycle_class(1)", "Next class", id="class.next", show=False,
+            tooltip="Multiclass: show the next class against the rest."),
+    Binding("ctrl+s", "save_checkpoint", "Save", id="checkpoint.save",
+            tooltip="Write a checkpoint (weights, history, configuration and threshold) to a file."),
+    Binding("ctrl+o", "open_checkpoint", "Open", id="checkpoint.open", show=False,
+            tooltip="Load a checkpoint: its configuration, weights, history and threshold."),
+    Binding("e", "edit_config", "Edit config", id="config.edit", show=False,
+            tooltip="Move to the configuration form; Escape comes back."),
+    Binding("escape", "leave_form", "Leave form", id="config.leave",
+            tooltip="Leave the form so that keys drive the app again."),
+    Binding("1", "show_page('config')", "Config page", id="page.config", group=PAGES,
+            tooltip="Compact layout: show the configuration page."),
+    Binding("2", "show_page('training')", "Training page", id="page.training", group=PAGES,
+            tooltip="Compact layout: show the loss chart and the log."),
+    Binding("3", "show_page('evaluation')", "Evaluation page", id="page.evaluation", group=PAGES,
+            tooltip="Compact layout: show the confusion matrix, probabilities and curves."),
+    Binding("question_mark", "help", "Help", id="app.help", tooltip="Show every key and what it does."),
+    Binding("q", "quit", "Quit", id="app.quit",
+            tooltip="Quit (asks first while training, then stops it cleanly)."),
+]
+
+HELP_NOTES = """\
+[b]Threshold.[/b] A validation row is predicted positive when its probability is at least the \
+threshold. The keys move it without retraining: the confusion matrix, every rate, the marks on the \
+ROC and PR curves and the cursor in the probability view follow at once. Max F1, Youden's J and the \
+recall target pick a threshold from the validation split itself, so they flatter the model a little.
+
+[b]Multiclass.[/b] The confusion matrix counts the most probable class. The threshold views show one \
+class against the rest: [b]\\[[/b] and [b]][/b] choose the class, and the threshold keys then act on \
+P(that class), which moves the one-vs-rest rates, the curve marks and the cursor (not the argmax matrix).
+
+[b]Training.[/b] [b]s[/b] trains the form's number of epochs and, pressed again later, continues the \
+same run. Changing any setting but epochs makes the next start a new run; [b]n[/b] starts over at \
+any time. Save writes the threshold with the weights, and open brings both back.
+
+[b]Layout.[/b] From 120 x 36 every pane is visible; below that, [b]1[/b] [b]2[/b] [b]3[/b] switch \
+pages. [b]e[/b] moves to the form (Tab between fields, Escape to leave); a refused value says why \
+under the form. [b]ctrl+p[/b] searches every command.
+"""

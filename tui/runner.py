@@ -1,0 +1,151 @@
+"""Runner: the engine's work in thread workers, its events forwarded as messages. The one module that knows both worlds."""
+
+from __future__ import annotations
+
+import asyncio
+import traceback
+from collections.abc import Iterable
+from pathlib import Path
+
+from textual import on, work
+from textual.widget import Widget
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from clf_tui.engine import ClfError, RunConfig, RunControl, Trainer
+from clf_tui.engine.events import CheckpointSaved, EpochEnded, EvalReady, Event
+
+from .messages import TrainerReady, WorkFinished, wrap
+
+TRAINING_GROUP = "training"
+STOP_TIMEOUT_S = 10.0
+FAILURE_TITLES = {
+    "prepare": "Could not set up the run",
+    "train": "Training failed",
+    "restore": "Could not open the checkpoint",
+    "save": "Could not save the checkpoint",
+}
+
+
+class Runner(Widget):
+    """Builds, trains, saves and restores trainers in thread workers; posts what happens to the app.
+
+    Workers never touch widgets, and the app leaves a trainer alone while a worker of the
+    ``training`` group runs: at most one runs at a time (``exclusive``). A training worker's
+    ``cancelled_event`` is its run's stop flag, so quitting the app also stops training
+    after the current batch. Messages go straight to the app, not bubbling up from here:
+    that is one dispatch per event on the UI thread instead of three.
+    """
+
+    DEFAULT_CSS = "Runner { display: none; }"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._control: RunControl | None = None
+
+    @property
+    def busy(self) -> bool:
+        """Whether a worker of the training group (building, training or restoring) is still at work."""
+        return bool(self._training_workers())
+
+    def forward(self, event: Event) -> None:
+        """Post ``event`` to the app as its message; safe from any thread."""
+        self.app.post_message(wrap(event))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group=TRAINING_GROUP)
+    def prepare(self, config: RunConfig) -> None:
+        """Build a trainer (data, model, optimiser) from ``config``."""
+        self.app.post_message(TrainerReady(Trainer.from_config(config), origin="config"))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group=TRAINING_GROUP)
+    def train(self, trainer: Trainer | None, config: RunConfig, n_epochs: int) -> None:
+        """Train ``n_epochs`` more epochs; with no trainer, first build one from ``config``."""
+        control = RunControl(stop_event=get_current_worker().cancelled_event)
+        self._control = control
+        if trainer is None:
+            trainer = Trainer.from_config(config)
+            self.app.post_message(TrainerReady(trainer, origin="config"))
+        for event in trainer.run(n_epochs, control=control):
+            self.forward(event)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group=TRAINING_GROUP)
+    def restore(self, path: str) -> None:
+        """Rebuild the run saved in ``path``, then replay its history and evaluate its weights."""
+        trainer = Trainer.from_checkpoint(path)
+        self.app.post_message(TrainerReady(trainer, origin=path))
+        for event in _history(trainer):
+            self.forward(event)
+        if trainer.total_epochs:
+            y_true, y_prob = trainer.evaluate()
+            self.forward(EvalReady(trainer.total_epochs, y_true, y_prob))
+
+    @work(thread=True, exit_on_error=False, group="checkpoint")
+    def save(self, trainer: Trainer, path: Path) -> None:
+        """Write ``trainer``'s checkpoint (its ``threshold`` included) to ``path``."""
+        saved = trainer.save_checkpoint(path)
+        self.forward(CheckpointSaved(str(saved), trainer.total_epochs))
+
+    def pause(self) -> None:
+        if self._control is not None:
+            self._control.pause()
+
+    def resume(self) -> None:
+        if self._control is not None:
+            self._control.resume()
+
+    def stop(self) -> None:
+        """Ask the training group's work to end after the current batch (a paused run ends too).
+
+        This sets the workers' ``cancelled_event`` without cancelling their asyncio tasks, so each
+        worker stays running until its thread has really finished, and ``busy`` tells the truth.
+        """
+        for worker in self._training_workers():
+            worker.cancelled_event.set()
+
+    async def stop_and_wait(self) -> None:
+        """Stop training and wait (at most STOP_TIMEOUT_S) until its thread has finished."""
+        workers = self._training_workers()
+        self.stop()
+        if workers:
+            # A failure was already reported by the app's state handler; here only the end matters.
+            waits = asyncio.gather(*(worker.wait() for worker in workers), return_exceptions=True)
+            try:
+                await asyncio.wait_for(waits, STOP_TIMEOUT_S)
+            except TimeoutError:
+                pass  # still inside a long batch: the flag stops it there, after the app has gone
+
+    @on(Worker.StateChanged)
+    def _worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place where a worker's failure becomes a notification; the app stays up.
+
+        A ClfError is the user's to fix and says how in one line; anything else is a bug,
+        shown with its type and logged with its traceback.
+        """
+        if event.state not in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
+            return
+        worker = event.worker
+        error = worker.error if event.state == WorkerState.ERROR else None
+        if error is not None:
+            title = FAILURE_TITLES.get(worker.name, "Error")
+            if isinstance(error, ClfError):
+                self.notify(error.message, title=title, severity="error", timeout=12)
+            else:
+                self.notify(f"{type(error).__name__}: {error}", title=f"{title} (unexpected)", severity="error",
+                            timeout=20)
+                self.log.error("".join(traceback.format_exception(error)))
+        self.app.post_message(WorkFinished(worker.name, failed=error is not None))
+
+    def _training_workers(self) -> list[Worker]:
+        return [worker for worker in self.workers if worker.group == TRAINING_GROUP and not worker.is_finished]
+
+
+def _history(trainer: Trainer) -> Iterable[EpochEnded]:
+    """The finished epochs of a restored trainer, as the events its run yielded."""
+    n_train = len(trainer.data.y_train)
+    for row in trainer.history_rows():
+        metrics = {key.removeprefix("val_"): value for key, value in row.items()
+                   if key.startswith("val_") and key != "val_loss"}
+        duration_s = row["duration_s"] or 0.0
+        yield EpochEnded(
+            epoch=row["epoch"], train_loss=row["train_loss"], val_loss=row["val_loss"], metrics=metrics,
+            duration_s=duration_s, samples_per_s=n_train / duration_s if duration_s else 0.0,
+        )

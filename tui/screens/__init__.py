@@ -1,0 +1,1 @@
+"""The app's modal screens: help, path and recall prompts, quit confirmation."""

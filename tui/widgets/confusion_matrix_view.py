@@ -1,0 +1,102 @@
+"""ConfusionMatrixView: the confusion matrix in text, with the rates at the current threshold."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widget import Widget
+
+from clf_tui.engine.metrics import BinaryReport, MulticlassEval
+
+from .. import formatting
+
+RIGHT = "green"
+WRONG = "red"
+MAX_NAME = 10
+
+
+class ConfusionMatrixView(Widget):
+    """Binary: 2 x 2 counts with row percentages and every rate at the threshold.
+    Multiclass: k x k counts of the argmax with per-class recall, and the chosen class
+    against the rest at the threshold."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._text = Text("Train a model to see its confusion matrix.", style="dim")
+
+    def show_binary(self, report: BinaryReport, class_names: tuple[str, ...]) -> None:
+        names = [_short(name) for name in class_names]
+        label_width = max(len(name) for name in names) + 5
+        counts = ((report.tn, report.fp), (report.fn, report.tp))
+        lines = [Text(" " * label_width + "".join(f"{'pred ' + name:>14}" for name in names), style="bold")]
+        for actual, row in enumerate(counts):
+            line = Text(f"{'true ' + names[actual]:<{label_width}}", style="bold")
+            row_total = sum(row)
+            for predicted, count in enumerate(row):
+                share = f"{100 * count / row_total:.1f}%" if row_total else "—"
+                line.append(f"{count:>7} {share:>6}", style=RIGHT if actual == predicted else WRONG)
+            lines.append(line)
+        lines.append(Text())
+        lines.extend(_rates(report, full=True))
+        self._show(lines)
+
+    def show_multiclass(
+        self, scores: MulticlassEval, class_names: tuple[str, ...], positive: int, report: BinaryReport
+    ) -> None:
+        """The argmax matrix (rows true, columns predicted); class ``positive`` stands out, and ``report``
+        scores it against the rest."""
+        long_names = any(len(name) > 3 for name in class_names)
+        headers = [str(i) if long_names else name for i, name in enumerate(class_names)]
+        rows = [f"{i} {_short(name)}" if long_names else name for i, name in enumerate(class_names)]
+        cell = max(len(str(int(scores.confusion.max()))), max(len(h) for h in headers)) + 1
+        label_width = max(len(r) for r in rows) + 1
+        header = Text(" " * label_width)
+        for j, name in enumerate(headers):
+            header.append(f"{name:>{cell}}", style="bold reverse" if j == positive else "bold")
+        header.append(" recall", style="bold")
+        lines = [header]
+        for i, label in enumerate(rows):
+            line = Text(f"{label:<{label_width}}", style="bold reverse" if i == positive else "bold")
+            for j in range(scores.n_classes):
+                count = int(scores.confusion[i, j])
+                if count == 0:
+                    line.append(f"{'·':>{cell}}", style="dim")
+                else:
+                    line.append(f"{count:>{cell}}", style=RIGHT if i == j else WRONG)
+            line.append(f" {formatting.rate(scores.recall[i]):>6}")
+            lines.append(line)
+        lines.append(Text.assemble(
+            (_short(class_names[positive]), "bold reverse"),
+            (f" vs rest at threshold {formatting.threshold(report.threshold)}", "bold"),
+        ))
+        lines.extend(_rates(report, full=False))
+        self._show(lines)
+
+    def clear(self, message: str) -> None:
+        self._show([Text(message, style="dim")])
+
+    def render(self) -> Text:
+        return self._text
+
+    def _show(self, lines: list[Text]) -> None:
+        # Height is auto: only a change in the number of lines needs a new layout, which redraws every pane.
+        resized = len(lines) != len(self._text.plain.splitlines())
+        self._text = Text("\n").join(lines)
+        self.refresh(layout=resized)
+
+
+def _short(name: str) -> str:
+    return name if len(name) <= MAX_NAME else name[: MAX_NAME - 1] + "…"
+
+
+def _rates(report: BinaryReport, *, full: bool) -> list[Text]:
+    """The rates at the report's threshold, two to a line; ``full`` adds accuracy and MCC."""
+    rates = [("TPR/recall", report.tpr), ("FPR", report.fpr), ("precision", report.precision), ("F1", report.f1)]
+    if full:
+        rates += [("accuracy", report.accuracy), ("MCC", report.mcc)]
+    return [
+        Text.assemble(
+            (f"{left:<11}", "dim"), (f"{formatting.rate(left_value):>6}", "bold"), "   ",
+            (f"{right:<9}", "dim"), (f"{formatting.rate(right_value):>6}", "bold"),
+        )
+        for (left, left_value), (right, right_value) in zip(rates[::2], rates[1::2])
+    ]

@@ -1,0 +1,115 @@
+"""EvaluationPanel: confusion matrix, ROC / PR curves and probability view, all at one decision threshold."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Container
+
+from clf_tui.engine.metrics import BinaryEval, BinaryReport
+
+from .. import formatting
+from ..evaluation import Evaluation
+from .confusion_matrix_view import ConfusionMatrixView
+from .curve_chart import CurveChart
+from .probability_view import ProbabilityView
+
+
+class EvaluationPanel(Container):
+    """Shows one Evaluation at ``threshold``, with class ``positive`` against the rest.
+
+    The threshold is view state, not training config: ``show`` (a new evaluation, or another
+    positive class) sets curves and histograms once; ``set_threshold`` then recounts the
+    matrix and moves the markers in O(log n), never passing over the samples.
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.threshold = 0.5
+        self.positive = 1
+        """The class scored against the rest: always 1 for binary tasks, chosen for multiclass ones."""
+        self.report: BinaryReport | None = None
+        """The counts and rates shown, at ``threshold``."""
+        self._evaluation: Evaluation | None = None
+        self._confusion = ConfusionMatrixView(id="confusion")
+        self._probability = ProbabilityView(id="probability")
+        self._roc = CurveChart("roc", id="roc")
+        self._pr = CurveChart("pr", id="pr")
+
+    def compose(self) -> ComposeResult:
+        yield self._confusion
+        with Container(id="curves"):
+            yield self._roc
+            yield self._pr
+        yield self._probability
+
+    def on_mount(self) -> None:
+        self.clear()
+
+    @property
+    def evaluation(self) -> Evaluation | None:
+        return self._evaluation
+
+    @property
+    def binary(self) -> BinaryEval | None:
+        """The sorted evaluation of the positive class against the rest, if there is an evaluation."""
+        return None if self._evaluation is None else self._evaluation.binary(self.positive)
+
+    def show(self, evaluation: Evaluation) -> None:
+        """Show ``evaluation`` at the current threshold."""
+        self._evaluation = evaluation
+        self.positive = 1 if evaluation.is_binary else min(self.positive, evaluation.n_classes - 1)
+        self.set_class(not evaluation.is_binary, "-multiclass")
+        self._show_positive_class()
+
+    def cycle_class(self, step: int) -> None:
+        """Multiclass: score the class ``step`` places on against the rest."""
+        if self._evaluation is not None and not self._evaluation.is_binary:
+            self.positive = (self.positive + step) % self._evaluation.n_classes
+            self._show_positive_class()
+
+    def set_threshold(self, threshold: float) -> BinaryReport | None:
+        """Recount everything at ``threshold`` (clamped to [0, 1]); the report, or None before any evaluation."""
+        self.threshold = min(max(threshold, 0.0), 1.0)
+        evaluation = self._evaluation
+        if evaluation is None:
+            return None
+        report = evaluation.binary(self.positive).at(self.threshold)
+        confusion = self._confusion
+        if evaluation.multiclass is None:
+            confusion.show_binary(report, evaluation.class_names)
+            confusion.border_title = f"confusion at threshold {formatting.threshold(self.threshold)}"
+        else:
+            confusion.show_multiclass(evaluation.multiclass, evaluation.class_names, self.positive, report)
+            confusion.border_title = f"confusion (argmax) · accuracy {formatting.rate(evaluation.multiclass.accuracy)}"
+        confusion.border_subtitle = f"epoch {evaluation.epoch}"
+        self._roc.set_point(report)
+        self._pr.set_point(report)
+        self._probability.set_threshold(self.threshold)
+        self.report = report
+        return report
+
+    def clear(self) -> None:
+        """Show nothing until the next evaluation (the threshold stays)."""
+        self._evaluation = None
+        self.report = None
+        self._confusion.clear("Train a model to see its confusion matrix.")
+        self._confusion.border_title = "confusion"
+        self._confusion.border_subtitle = ""
+        self._probability.clear()
+        self._probability.border_title = "probabilities"
+        self._roc.clear()
+        self._pr.clear()
+
+    def _show_positive_class(self) -> None:
+        evaluation = self._evaluation
+        assert evaluation is not None
+        binary = evaluation.binary(self.positive)
+        name = evaluation.class_names[self.positive]
+        subject = "" if evaluation.is_binary else f"{name} vs rest"
+        self._roc.set_curve(binary, subject)
+        self._pr.set_curve(binary, subject)
+        scores, is_positive = evaluation.scores(self.positive)
+        negative = evaluation.class_names[0] if evaluation.is_binary else "rest"
+        self._probability.set_scores(scores, is_positive, (negative, name))
+        self._probability.border_title = f"P({name}) per true class" if evaluation.is_binary else f"P({name}), {subject}"
+        self.set_threshold(self.threshold)

@@ -1,0 +1,84 @@
+"""ProbabilityView: how the validation probabilities of each true class spread over [0, 1], with the threshold."""
+
+from __future__ import annotations
+
+import numpy as np
+from rich.text import Text
+from textual.widget import Widget
+
+from .. import formatting
+
+BLOCKS = " ▁▂▃▄▅▆▇█"
+RIGHT = "green"
+WRONG = "red"
+CURSOR = "bold yellow"
+
+
+class ProbabilityView(Widget):
+    """One histogram band per true class (negatives above, positives below), one column per bin.
+
+    Bars on the correct side of the threshold are green, on the wrong side red; the threshold's
+    column is the yellow cursor. Scores are sorted once in ``set_scores``; a redraw bins them
+    with one binary search per column, so moving the threshold never passes over the samples.
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._sorted: tuple[np.ndarray, np.ndarray] | None = None
+        self._labels = ("", "")
+        self.threshold = 0.5
+
+    def set_scores(self, scores: np.ndarray, is_positive: np.ndarray, labels: tuple[str, str]) -> None:
+        """Show ``scores`` split by ``is_positive``; ``labels`` name the negative and the positive class."""
+        self._sorted = (np.sort(scores[~is_positive]), np.sort(scores[is_positive]))
+        self._labels = labels
+        self.refresh()
+
+    def set_threshold(self, threshold: float) -> None:
+        self.threshold = threshold
+        self.refresh()
+
+    def clear(self) -> None:
+        self._sorted = None
+        self.refresh()
+
+    def render(self) -> Text:
+        if self._sorted is None:
+            return Text("Probabilities per true class appear after the first epoch.", style="dim")
+        label_width = max(len(label) for label in self._labels) + 1
+        n_bins = max(self.size.width - label_width, 2)
+        rows = max(self.size.height - 1, 2)  # one row for the axis
+        band_heights = (rows // 2, rows - rows // 2)
+        cursor = min(int(self.threshold * n_bins), n_bins - 1)
+        edges = np.linspace(0.0, 1.0, n_bins + 1)
+        edges[-1] = np.inf  # the last bin holds 1.0 itself
+        lines: list[Text] = []
+        for is_positive, (scores, label, band_rows) in enumerate(zip(self._sorted, self._labels, band_heights)):
+            counts = np.diff(np.searchsorted(scores, edges, side="left"))
+            peak = max(int(counts.max()), 1)
+            # In eighths of a row; any non-empty bin shows at least one eighth.
+            heights = np.where(counts > 0, np.maximum(np.ceil(counts / peak * band_rows * 8), 1), 0).astype(int)
+            for row in range(band_rows):
+                floor = (band_rows - 1 - row) * 8
+                line = Text(f"{label if row == band_rows - 1 else '':<{label_width}}", style="bold")
+                for column in range(n_bins):
+                    level = int(min(max(heights[column] - floor, 0), 8))
+                    if column == cursor:
+                        line.append(BLOCKS[level] if level else "│", style=CURSOR)
+                    else:
+                        predicted_positive = column > cursor
+                        line.append(BLOCKS[level], style=RIGHT if predicted_positive == bool(is_positive) else WRONG)
+                lines.append(line)
+        lines.append(self._axis(label_width, n_bins, cursor))
+        return Text("\n").join(lines)
+
+    def _axis(self, label_width: int, n_bins: int, cursor: int) -> Text:
+        """'0' and '1' at the ends and the threshold's value under the cursor."""
+        marker = "▲" + formatting.threshold(self.threshold)
+        start = max(min(cursor, n_bins - len(marker)), 0)
+        cells = [" "] * n_bins
+        cells[0], cells[-1] = "0", "1"
+        cells[start: start + len(marker)] = marker
+        axis = Text(" " * label_width + "".join(cells)[:n_bins], style="dim")
+        axis.stylize(CURSOR, label_width + start, label_width + start + len(marker))
+        return axis

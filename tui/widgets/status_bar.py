@@ -1,0 +1,100 @@
+"""StatusBar: device, run state, epoch, throughput and elapsed training time on one line."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Literal
+
+from rich.text import Text
+from textual.widget import Widget
+
+from clf_tui.engine.config import RunConfig
+from clf_tui.engine.events import EpochEnded, RunStarted
+
+from .. import formatting
+
+RunState = Literal["idle", "loading", "training", "paused", "finished", "stopped", "diverged"]
+
+STATE_STYLES: dict[RunState, str] = {
+    "idle": "dim",
+    "loading": "bold yellow",
+    "training": "bold green",
+    "paused": "bold yellow",
+    "finished": "bold cyan",
+    "stopped": "bold yellow",
+    "diverged": "bold red",
+}
+
+
+class StatusBar(Widget):
+    """One line about the run; the app refreshes it a few times a second.
+
+    Elapsed time is training time: the sum of the epochs' durations, plus the time since the
+    last epoch ended while training, so a replayed run reads the same.
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.state: RunState = "idle"
+        self.device = "—"
+        self.summary = ""
+        self._epoch = 0
+        self._end_epoch = 0
+        self._samples_per_s = 0.0
+        self._trained_s = 0.0
+        self._epoch_started_at: float | None = None
+
+    def set_state(self, state: RunState) -> None:
+        self.state = state
+        self._epoch_started_at = time.monotonic() if state == "training" else None
+        self.refresh()
+
+    def set_run(self, device: str, config: RunConfig | None, data_name: str, epoch: int) -> None:
+        """Show a new or restored run: its device, its data, model and optimiser, its epoch."""
+        self.device = device
+        self.summary = _summary(config, data_name)
+        self._epoch = self._end_epoch = epoch
+        self._samples_per_s = 0.0
+        self._trained_s = 0.0
+        self.refresh()
+
+    def run_started(self, event: RunStarted) -> None:
+        self.device = event.device
+        self._end_epoch = event.start_epoch + event.n_epochs
+        self.set_state("training")
+
+    def epoch_ended(self, event: EpochEnded) -> None:
+        """Record an epoch; the app refreshes the bar on its own throttled schedule."""
+        self._epoch = event.epoch
+        self._end_epoch = max(self._end_epoch, event.epoch)
+        self._samples_per_s = event.samples_per_s
+        self._trained_s += event.duration_s
+        if self._epoch_started_at is not None:
+            self._epoch_started_at = time.monotonic()
+
+    def render(self) -> Text:
+        elapsed_s = self._trained_s
+        if self._epoch_started_at is not None:
+            elapsed_s += time.monotonic() - self._epoch_started_at
+        style = STATE_STYLES[self.state]
+        line = Text.assemble(
+            ("● ", style), (f"{self.state:<9}", style), " ", self.device,
+            "  epoch ", (f"{self._epoch}/{self._end_epoch}" if self._end_epoch else "0", "bold"),
+            "  ", formatting.si(self._samples_per_s) if self._samples_per_s else "—", " samples/s",
+            "  ", formatting.duration(elapsed_s),
+        )
+        room = self.size.width - line.cell_len - 2
+        if room > 8:  # the run's summary, right-aligned, where it fits
+            summary = self.summary if len(self.summary) <= room else self.summary[: room - 1] + "…"
+            line.append(" " * (room - len(summary) + 2) + summary, style="dim")
+        return line
+
+
+def _summary(config: RunConfig | None, data_name: str) -> str:
+    """One line naming the run's data, model and optimiser."""
+    name = Path(data_name).name
+    if config is None:
+        return name
+    model = "logistic" if config.model == "logistic" else f"mlp {'-'.join(map(str, config.hidden))}"
+    return f"{name} · {model} · {config.optimizer} lr {config.lr:g} · batch {config.batch_size}"
