@@ -289,6 +289,11 @@ class ClfApp(App[int]):
             self.run_state = "idle"
         if message.failed:
             self._start_when_ready = False
+            if self.trainer is None and message.work == "restore":
+                # The checkpoint named at start could not be read: open the configured data instead.
+                self.run_state = "loading"
+                self._runner.prepare(self._initial_config)
+                return
             if self.trainer is None:
                 self._data_summary.show_note("no data loaded: fix the settings and train (s)")
             self._redraw()

@@ -115,3 +115,15 @@ async def test_cuda_asked_for_and_absent_is_reported(moons: RunConfig) -> None:
         await wait_until(pilot, lambda: error_messages(app))
         assert "no usable CUDA device" in error_messages(app)[0]
         assert app.is_running and app.run_state == "idle"
+
+
+async def test_an_unreadable_checkpoint_at_start_opens_the_configured_data(moons: RunConfig, tmp_path: Path) -> None:
+    path = tmp_path / "missing.pt"
+    app = ClfApp(moons, checkpoint=str(path))
+    async with app.run_test(size=WIDE) as pilot:
+        await wait_until(pilot, lambda: error_messages(app))
+        assert str(path) in error_messages(app)[0]
+        await wait_ready(pilot)
+        assert app.trainer.config == moons and app.run_state == "idle"
+        await train(pilot)
+        assert app.run_state == "finished"
