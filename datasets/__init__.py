@@ -38,7 +38,11 @@ def load(source: str, *, n_samples: int | None = None, noise: float | None = Non
     data = _read(source, target, dict(n_samples=n_samples, noise=noise, n_classes=n_classes, data_seed=data_seed))
     X_train, X_val, y_train, y_val = split(data, val_fraction=val_fraction, split_seed=split_seed, stratify=stratify)
     fitted = fit_scaler(X_train, scaler)
-    return DataSplit(data.name, fitted.transform(X_train), y_train, fitted.transform(X_val), y_val,
+
+    def scaled(X: np.ndarray) -> np.ndarray:  # the split's rows are copies: float32 ones are scaled in place
+        return fitted.transform(X, out=X if X.dtype == np.float32 else None)
+
+    return DataSplit(data.name, scaled(X_train), y_train, scaled(X_val), y_val,
                      data.feature_names, data.class_names, fitted)
 
 

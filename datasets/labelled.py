@@ -10,7 +10,8 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Labelled:
-    """Raw (unscaled) float64 features of shape (n, n_features) and int64 labels in 0..k-1.
+    """Raw (unscaled) features of shape (n, n_features), float32 as a file gave them or else float64,
+    and int64 labels in 0..k-1.
 
     ``name`` is the built-in's name or the file's name; label i is ``class_names[i]``.
     """

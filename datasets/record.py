@@ -7,6 +7,9 @@ from typing import Literal
 
 import numpy as np
 
+CHUNK_ROWS = 65536
+"""Scalers work through this many rows at a time, in float64, so a large table never gets a float64 twin."""
+
 Task = Literal["binary", "multiclass"]
 ScalerKind = Literal["standard", "minmax", "none"]
 
@@ -25,9 +28,19 @@ class Scaler:
     scale: np.ndarray
     n_fit_rows: int
 
-    def transform(self, X: np.ndarray) -> np.ndarray:
-        """Scale raw features the way the training split was scaled (returns float32)."""
-        return ((np.asarray(X, dtype=np.float64) - self.shift) / self.scale).astype(np.float32)
+    def transform(self, X: np.ndarray, *, out: np.ndarray | None = None) -> np.ndarray:
+        """Scale raw features the way the training split was scaled, as float32.
+
+        The arithmetic is float64, CHUNK_ROWS rows at a time. ``out`` (float32, X's shape)
+        receives the result; it may be ``X`` itself, to scale a float32 table in place.
+        """
+        X = np.asarray(X)
+        if out is None:
+            out = np.empty(X.shape, dtype=np.float32)
+        for start in range(0, len(X), CHUNK_ROWS):
+            rows = slice(start, start + CHUNK_ROWS)
+            out[rows] = (X[rows].astype(np.float64) - self.shift) / self.scale
+        return out
 
     def to_dict(self) -> dict:
         """Plain lists and primitives, for checkpoints."""

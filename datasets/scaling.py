@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from clf_tui.datasets.record import Scaler, ScalerKind
+from clf_tui.datasets.record import CHUNK_ROWS, Scaler, ScalerKind
 from clf_tui.engine.errors import ConfigError
 
 SCALER_KINDS: tuple[ScalerKind, ...] = ("standard", "minmax", "none")
@@ -23,19 +23,29 @@ def fit_scaler(X_train: np.ndarray, kind: str) -> Scaler:
     """
     if kind not in SCALER_KINDS:
         raise ConfigError(f"scaler = {kind!r} is invalid: expected one of {', '.join(SCALER_KINDS)}")
-    X = np.asarray(X_train, dtype=np.float64)
+    X = np.asarray(X_train)
     n_rows, n_features = X.shape
     if kind == "none":
         return Scaler(kind, np.zeros(n_features), np.ones(n_features), n_rows)
     eps = np.finfo(np.float64).eps
     if kind == "standard":
-        shift, variance = X.mean(axis=0), X.var(axis=0)
+        shift, variance = _mean_and_variance(X)
         scale = np.sqrt(variance)
         # scikit-learn's bound on the round-off a constant column leaves in its variance
         constant = variance <= n_rows * eps * variance + (n_rows * shift * eps) ** 2
     else:
-        shift = X.min(axis=0)
-        scale = X.max(axis=0) - shift
+        shift = X.min(axis=0).astype(np.float64)
+        scale = X.max(axis=0).astype(np.float64) - shift
         constant = scale < 10 * eps
     scale[constant] = 1.0
     return Scaler(kind, shift, scale, n_rows)
+
+
+def _mean_and_variance(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-column mean and population variance in float64, two passes of CHUNK_ROWS rows at a time."""
+    mean = X.mean(axis=0, dtype=np.float64)
+    squares = np.zeros(X.shape[1])
+    for start in range(0, len(X), CHUNK_ROWS):
+        deviations = X[start:start + CHUNK_ROWS].astype(np.float64) - mean
+        squares += np.einsum("ij,ij->j", deviations, deviations)
+    return mean, squares / len(X)

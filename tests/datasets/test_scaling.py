@@ -10,6 +10,7 @@ from hypothesis.extra.numpy import arrays
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from clf_tui.datasets import Scaler
+from clf_tui.datasets.record import CHUNK_ROWS
 from clf_tui.datasets.scaling import fit_scaler
 from clf_tui.engine.errors import ConfigError
 
@@ -61,3 +62,19 @@ def test_none_is_the_identity_and_round_trips_through_a_dict() -> None:
 def test_unknown_kind_names_the_choices() -> None:
     with pytest.raises(ConfigError, match="scaler = 'robust' is invalid: expected one of standard, minmax, none"):
         fit_scaler(np.ones((3, 2)), "robust")
+
+
+@pytest.mark.parametrize("kind", REFERENCES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_table_longer_than_a_chunk_scales_as_scikit_learn_and_in_place(kind: str, dtype: type) -> None:
+    rng = np.random.default_rng(0)
+    X = (rng.standard_normal((2 * CHUNK_ROWS + 5, 3)) * [1.0, 50.0, 1e-3] + [0.0, 1e4, -2.0]).astype(dtype)
+    scaler = fit_scaler(X, kind)
+    reference = REFERENCES[kind]().fit(X.astype(np.float64))
+    np.testing.assert_allclose(scaler.shift, reference.mean_ if kind == "standard" else reference.data_min_, rtol=1e-7)
+    expected = reference.transform(X.astype(np.float64)).astype(np.float32)
+    np.testing.assert_allclose(scaler.transform(X), expected, rtol=1e-5, atol=1e-5)
+    if dtype is np.float32:
+        in_place = X.copy()
+        assert scaler.transform(in_place, out=in_place) is in_place
+        np.testing.assert_array_equal(in_place, scaler.transform(X))
