@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import metrics
+from . import loader_batches, metrics
 from .batching import TensorBatches
 from .checkpoint import FORMAT, FORMAT_VERSION, data_fingerprint, read_checkpoint, shape_mismatches, write_checkpoint
 from .config import RunConfig
@@ -24,7 +24,7 @@ from .errors import CheckpointError, ClfError, ConfigError
 from .events import CheckpointSaved, EpochEnded, Event, EvalReady, RunEnded, RunStarted
 from .losses import LossSpec, loss_spec
 from .models import build_model
-from .optimizers import build_optimizer
+from .optimizers import build_optimizer, prefer_fused
 
 if TYPE_CHECKING:
     from clf_tui.datasets import DataSplit
@@ -55,7 +55,10 @@ class Trainer:
 
     ``train(n)`` called again continues the run (epochs count on; nothing is
     reseeded), so training 10 + 10 epochs equals training 20. ``run(n)`` is the
-    same loop as an iterator of events, for UIs and progress bars.
+    same loop as an iterator of events, for UIs and progress bars. An SGD, Adam or
+    AdamW left on torch's default implementation steps with its fused kernel
+    (``prefer_fused``); a DataLoader over a TensorDataset is read a batch at a time
+    (``loader_batches``). Both keep the run the course loop would give.
     """
 
     def __init__(
@@ -69,6 +72,7 @@ class Trainer:
         self.model = model
         self.loss_fn = loss_fn
         self.optimizer = optimizer
+        prefer_fused(optimizer)
         self.spec = spec if spec is not None else LossSpec.of_module(loss_fn)
         first = next(model.parameters(), None)
         self.device = first.device if first is not None else torch.device("cpu")
@@ -256,7 +260,7 @@ class Trainer:
         n_seen = 0
         paused_s = 0.0
         engine_batches = isinstance(self.train_loader, TensorBatches)
-        for x_batch, y_batch in self.train_loader:
+        for x_batch, y_batch in loader_batches.batches(self.train_loader):
             if control.paused:
                 paused_s += control.wait_while_paused()
             if control.stop_requested:
@@ -269,7 +273,7 @@ class Trainer:
             self.optimizer.step()
             self.optimizer.zero_grad(set_to_none=True)
             # Summed on the device and read once per epoch: a per-step .item() syncs every batch.
-            total += loss.detach() * len(x_batch)
+            total.add_(loss.detach(), alpha=len(x_batch))
             n_seen += len(x_batch)
         return total.item() / max(n_seen, 1), paused_s
 
@@ -282,7 +286,7 @@ class Trainer:
         n_seen = 0
         probs, labels = [], []
         with torch.inference_mode():
-            for x_batch, y_batch in self.val_loader:
+            for x_batch, y_batch in loader_batches.batches(self.val_loader):
                 x_batch = x_batch.to(self.device, non_blocking=True)
                 y_batch = y_batch.to(self.device, non_blocking=True)
                 outputs = self.model(x_batch)
