@@ -13,10 +13,11 @@ from types import FrameType
 from rich.console import Console
 from rich.table import Table
 
-from clf_tui.cli import EXIT_INTERRUPTED, UsageError, config_from_args
-from clf_tui.engine import RunControl, Trainer
+from clf_tui.cli import EXIT_INTERRUPTED, EXIT_USAGE, UsageError, config_from_args
+from clf_tui.engine import ClfError, RunConfig, RunControl, Trainer
 from clf_tui.engine.atomic import write_atomic
 from clf_tui.engine.config import FIELDS
+from clf_tui.engine.distributed import Launch, torchrun_launch
 from clf_tui.engine.events import CheckpointSaved, RunEnded
 from clf_tui.report import ProgressPrinter, evaluation_summary
 
@@ -24,17 +25,40 @@ RESUME_OVERRIDES = {"epochs", "device"}
 
 
 def train(args: argparse.Namespace) -> int:
-    """Train, show progress, print the summary and write checkpoint, config and metrics."""
-    console = Console(highlight=False, soft_wrap=True)
+    """Train, show progress, print the summary and write checkpoint, config and metrics.
+
+    Under torchrun every process trains its share of the data; rank 0 alone prints and writes.
+    """
+    launch = torchrun_launch()
+    try:
+        trainer, cfg = _build_trainer(args)
+    except (UsageError, ClfError):
+        if launch is None or launch.is_main:
+            raise
+        return EXIT_USAGE  # every rank meets the same error in the same options and data; rank 0 reports it
+    if launch is None:
+        return _train_and_report(args, trainer, cfg, launch)
+    with trainer.distribute(launch):
+        if launch.is_main:
+            return _train_and_report(args, trainer, cfg, launch)
+        return _train_quietly(trainer, cfg)
+
+
+def _build_trainer(args: argparse.Namespace) -> tuple[Trainer, RunConfig]:
+    """A new run from the options, or the run that --resume names, with its configuration."""
     if args.resume:
         changed = {name for name in FIELDS if getattr(args, f"cfg_{name}") is not None}
         if args.config or changed - RESUME_OVERRIDES:
             raise UsageError("--resume continues a saved run as it was: only --epochs and --device may be given")
         trainer = Trainer.from_checkpoint(args.resume, device=args.cfg_device)
-        cfg = config_from_args(args, base=trainer.config)
-    else:
-        cfg = config_from_args(args)
-        trainer = Trainer.from_config(cfg)
+        return trainer, config_from_args(args, base=trainer.config)
+    cfg = config_from_args(args)
+    return Trainer.from_config(cfg), cfg
+
+
+def _train_and_report(args: argparse.Namespace, trainer: Trainer, cfg: RunConfig, launch: Launch | None) -> int:
+    """Train, show progress and write the files: the only process, or rank 0 of several."""
+    console = Console(highlight=False, soft_wrap=True)
     data = trainer.data
     out = Path(args.out) if args.out else Path(cfg.out_dir) / f"{Path(data.name).stem}-{time.strftime('%Y%m%d-%H%M%S')}"
     config_path = cfg.save(out / "config.toml")
@@ -51,7 +75,9 @@ def train(args: argparse.Namespace) -> int:
         control.stop()
         console.print("stopping after this batch (Ctrl-C again to abort)...")
 
-    previous = signal.signal(signal.SIGINT, on_sigint)
+    # Across processes a stop would land on a different batch in each rank, while DDP keeps
+    # them in step; there Ctrl-C reaches every rank through torchrun and ends the run.
+    previous = signal.signal(signal.SIGINT, on_sigint) if launch is None else signal.getsignal(signal.SIGINT)
     ended: RunEnded | None = None
     try:
         with ProgressPrinter(console) as printer:
@@ -73,6 +99,18 @@ def train(args: argparse.Namespace) -> int:
         console.print(evaluation_summary(y_true, y_prob, trainer.threshold, data.class_names))
     console.print(f"checkpoint  {checkpoint_path}\nconfig      {config_path}\nmetrics     {metrics_path}")
     if interrupted or (ended is not None and ended.reason == "stopped"):
+        return EXIT_INTERRUPTED
+    return 0
+
+
+def _train_quietly(trainer: Trainer, cfg: RunConfig) -> int:
+    """A rank other than 0: train its share and take its part in validation, printing and writing nothing."""
+    try:
+        for _ in trainer.run(cfg.epochs):
+            pass
+        if trainer.total_epochs > 0:
+            trainer.evaluate()  # rank 0 evaluates too, and the rows are gathered from every rank
+    except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     return 0
 

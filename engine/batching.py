@@ -6,6 +6,8 @@ from collections.abc import Iterator
 
 import torch
 
+from .distributed import block_of_rows, shard_permutation
+
 
 class TensorBatches:
     """Mini-batches of ``(X, y)`` without a DataLoader.
@@ -13,6 +15,12 @@ class TensorBatches:
     Each epoch draws one permutation from ``generator`` (on the CPU, so the order is
     the same on every device) and yields rows gathered by contiguous slices of it;
     no copy of the whole data set is made per epoch. Unshuffled, it yields views.
+
+    With ``shard=(rank, world_size)`` it yields only that rank's rows. Shuffled (for
+    training), every rank draws the same permutation and takes its strided share,
+    padded so that all ranks take the same number of steps (``shard_permutation``).
+    Unshuffled (for evaluation), each rank takes a contiguous block and no row
+    twice (``block_of_rows``), so the blocks gathered in rank order are the rows.
     """
 
     def __init__(
@@ -23,6 +31,7 @@ class TensorBatches:
         *,
         shuffle: bool = True,
         generator: torch.Generator | None = None,
+        shard: tuple[int, int] | None = None,
     ) -> None:
         if len(X) != len(y):
             raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
@@ -33,13 +42,23 @@ class TensorBatches:
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.generator = generator if generator is not None else torch.Generator()
+        self.shard = shard
 
     @property
     def n_samples(self) -> int:
+        """Rows of the data set, all ranks' together."""
         return len(self.X)
 
     def __len__(self) -> int:
-        return -(-len(self.X) // self.batch_size)
+        return -(-self._rows_per_epoch() // self.batch_size)
+
+    def _rows_per_epoch(self) -> int:
+        """Rows this loader yields an epoch: all of them, or its rank's share."""
+        n = len(self.X)
+        if self.shard is None:
+            return n
+        rank, world_size = self.shard
+        return -(-n // world_size) if self.shuffle else len(block_of_rows(n, rank, world_size))
 
     def to(self, device: torch.device) -> TensorBatches:
         """Move the data to ``device`` (in place) and return self."""
@@ -50,10 +69,15 @@ class TensorBatches:
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         n, size = len(self.X), self.batch_size
         if not self.shuffle:
-            for start in range(0, n, size):
-                yield self.X[start : start + size], self.y[start : start + size]
+            rows = range(n) if self.shard is None else block_of_rows(n, *self.shard)
+            for start in range(rows.start, rows.stop, size):
+                stop = min(start + size, rows.stop)
+                yield self.X[start:stop], self.y[start:stop]
             return
-        order = torch.randperm(n, generator=self.generator).to(self.X.device, non_blocking=True)
-        for start in range(0, n, size):
+        order = torch.randperm(n, generator=self.generator)
+        if self.shard is not None:
+            order = shard_permutation(order, *self.shard)
+        order = order.to(self.X.device, non_blocking=True)
+        for start in range(0, len(order), size):
             index = order[start : start + size]
             yield self.X.index_select(0, index), self.y.index_select(0, index)

@@ -6,6 +6,7 @@ import math
 import os
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,14 +14,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 
-from . import loader_batches, metrics
+from . import distributed, loader_batches, metrics
 from .batching import TensorBatches
 from .checkpoint import FORMAT, FORMAT_VERSION, data_fingerprint, read_checkpoint, shape_mismatches, write_checkpoint
 from .config import RunConfig
 from .control import RunControl
 from .device import resolve_device
-from .errors import CheckpointError, ClfError, ConfigError
+from .errors import CheckpointError, ClfError, ConfigError, DataError
 from .events import CheckpointSaved, EpochEnded, Event, EvalReady, RunEnded, RunStarted
 from .losses import LossSpec, loss_spec
 from .models import build_model
@@ -92,6 +94,7 @@ class Trainer:
         self.default_seed = 42
         self._seeded = False
         self._n_classes: int | None = None
+        self.launch: distributed.Launch | None = None
 
     # -- the course surface -------------------------------------------------
 
@@ -153,7 +156,7 @@ class Trainer:
         try:
             with torch.inference_mode():
                 x_tensor = torch.as_tensor(x, dtype=torch.float32).to(self.device)
-                return self.model(x_tensor).float().cpu().numpy()
+                return self.unwrapped_model(x_tensor).float().cpu().numpy()
         finally:
             self.model.train(was_training)
 
@@ -162,6 +165,66 @@ class Trainer:
         if self.spec is None:
             raise ClfError("this trainer's loss is not one clf-tui knows, so outputs cannot be read as probabilities")
         return self.spec.proba(torch.from_numpy(self.predict(x))).numpy()
+
+    # -- several processes ----------------------------------------------------
+
+    @property
+    def unwrapped_model(self) -> nn.Module:
+        """The model itself, without the DistributedDataParallel wrapper that ``distribute`` puts on it."""
+        return self.model.module if isinstance(self.model, DistributedDataParallel) else self.model
+
+    @contextmanager
+    def distribute(self, launch: distributed.Launch) -> Iterator[Trainer]:
+        """Train as one rank of a torchrun launch within the ``with`` block.
+
+        Enter it once loaders and device are set. It joins the launch's process group,
+        moves to this rank's device (cuda:LOCAL_RANK when on CUDA) and wraps the model
+        in DistributedDataParallel. Every rank draws the same batch order from the same
+        seed and trains on its share, ``batch_size`` rows per rank and step. Validation
+        splits the rows between the ranks and gathers them back, so every rank gets the
+        losses and metrics one process would. Checkpoints hold the unwrapped model's
+        weights. Leaving the block unwraps the model and leaves the group.
+
+        Raises ClfError unless both loaders are TensorBatches, the training one shuffled;
+        DataError if a split has fewer rows than the launch has processes.
+        """
+        self._check_shardable(launch.world_size)
+        device = distributed.rank_device(launch, self.device)
+        if device != self.device:
+            self.to(device)
+        backend = distributed.join(launch, device)
+        device_note = self.device_note
+        try:
+            self.model = distributed.wrap_model(self.model, device)
+            self._shard_loaders((launch.rank, launch.world_size))
+            self.launch = launch
+            self.device_note += f"; rank {launch.rank} of {launch.world_size} processes, {backend}"
+            yield self
+        finally:
+            # Unwrap before leaving: DDP's reducer, were it to drop the group last, would tear
+            # the group down holding the GIL while gloo's worker thread may still wait for the
+            # GIL to free its last collective, and both would wait for ever.
+            self.model = self.unwrapped_model
+            self._shard_loaders(None)
+            self.launch = None
+            self.device_note = device_note
+            distributed.leave()
+
+    def _shard_loaders(self, shard: tuple[int, int] | None) -> None:
+        for loader in (self.train_loader, self.val_loader):
+            if loader is not None:
+                loader.shard = shard
+
+    def _check_shardable(self, world_size: int) -> None:
+        """Refuse loaders that ``world_size`` ranks cannot share in step."""
+        train, val = self.train_loader, self.val_loader
+        if not (isinstance(train, TensorBatches) and train.shuffle and isinstance(val, (TensorBatches, type(None)))):
+            raise ClfError("training on several processes needs the engine's TensorBatches as loaders, "
+                           "shuffled for training, so that every rank takes its share in the same number of steps")
+        for split, loader in (("training", train), ("validation", val)):
+            if loader is not None and loader.n_samples < world_size:
+                raise DataError(f"the {split} split has {loader.n_samples} rows, fewer than the {world_size} "
+                                "processes that share it; start fewer processes or use more data")
 
     # -- the epoch loop -----------------------------------------------------
 
@@ -208,6 +271,8 @@ class Trainer:
                 self._restore(last_good)
                 reason, message = "stopped", f"stopped; the weights of epoch {self.total_epochs} are kept"
                 break
+            if self.launch is not None:  # every rank trained as many rows, so the mean of means is the mean
+                train_loss = distributed.mean_across_ranks(train_loss, self.device)
             val_loss, y_true, y_prob = self._validate()
             epoch = self.total_epochs + 1
             if not math.isfinite(train_loss) or (val_loss is not None and not math.isfinite(val_loss)):
@@ -289,19 +354,23 @@ class Trainer:
             for x_batch, y_batch in loader_batches.batches(self.val_loader):
                 x_batch = x_batch.to(self.device, non_blocking=True)
                 y_batch = y_batch.to(self.device, non_blocking=True)
-                outputs = self.model(x_batch)
+                outputs = self.unwrapped_model(x_batch)
                 total += self.loss_fn(outputs, y_batch) * len(x_batch)
                 n_seen += len(x_batch)
                 if self.spec is not None:
                     probs.append(self.spec.proba(outputs).float())
                     labels.append(self.spec.labels(y_batch))
         self.model.train()
+        if self.launch is not None:  # each rank validated its own block of rows
+            total, n_seen = distributed.sum_across_ranks(total, n_seen)
         val_loss = total.item() / max(n_seen, 1)
         if not probs:
             return val_loss, None, None
-        y_prob = torch.cat(probs).cpu().numpy()
+        y_true, y_prob = torch.cat(labels), torch.cat(probs)
+        if self.launch is not None:
+            y_true, y_prob = distributed.gather_rows(y_true), distributed.gather_rows(y_prob)
         self._n_classes = 2 if y_prob.ndim == 1 else y_prob.shape[1]
-        return val_loss, torch.cat(labels).cpu().numpy(), y_prob
+        return val_loss, y_true.cpu().numpy(), y_prob.cpu().numpy()
 
     def history_rows(self) -> list[dict[str, float | int | None]]:
         """One row per finished epoch: epoch, losses, validation metrics and duration."""
@@ -373,7 +442,7 @@ class Trainer:
             "format_version": FORMAT_VERSION,
             "config": self.config.to_dict() if self.config is not None else None,
             "loss": self.spec.name if self.spec is not None else None,
-            "model_state": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
+            "model_state": {k: v.detach().cpu() for k, v in self.unwrapped_model.state_dict().items()},
             "optimizer_state": _to_cpu(self.optimizer.state_dict()),
             "epoch": self.total_epochs,
             "history": {
@@ -404,11 +473,11 @@ class Trainer:
 
     def restore(self, state: dict[str, Any], *, source: str = "checkpoint") -> None:
         """Apply a checkpoint dict already read by ``read_checkpoint``."""
-        problems = shape_mismatches(state["model_state"], self.model.state_dict())
+        problems = shape_mismatches(state["model_state"], self.unwrapped_model.state_dict())
         if problems:
             raise CheckpointError(f"{source} was saved from a different model: {'; '.join(problems[:4])}")
         try:
-            self.model.load_state_dict(state["model_state"])
+            self.unwrapped_model.load_state_dict(state["model_state"])
             self.optimizer.load_state_dict(state["optimizer_state"])
             self._set_rng_state(state["rng"])
         except (ValueError, KeyError, RuntimeError, TypeError) as exc:
