@@ -1,4 +1,4 @@
-"""Training throughput with the app open against the same run headless, side by side.
+"""Training throughput with the app open against the same run headless, side by side; threshold key latency.
 
 The app is driven by Textual's Pilot (the headless driver still lays out and renders
 every frame; only the terminal write is skipped) at a fixed terminal size; the train
@@ -8,28 +8,41 @@ train the same configuration, alternately, and the table gives the median over t
 repeats of each run's samples/s (training rows over the summed epoch durations, which
 include validation and metrics) and the ratio app / headless.
 
-    python bench/app.py [--repeats 5] [--size 120x40]
-
 Two workloads: long epochs (20k rows of moons, a few epochs per second) and short
 ones (1k rows, about a hundred epochs per second, so every UI message counts).
+
+Threshold latency: after one epoch of a binary run with 100,000 validation rows, the
+bench presses the threshold keys (right five times, left five times, ...) and takes,
+per press, the time from sending the key until the app has handed the first frame
+that shows the new threshold to its driver (``App.post_display_hook``): the key's
+handling, the recount, every redraw of the evaluation panes and the compositor's
+update, in both layouts (the compact one on its evaluation page).
+
+    python bench/app.py [--repeats 5] [--size 120x40] [--presses 40]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import statistics
+import time
 
 import torch
+from textual.pilot import Pilot
 
 from clf_tui.engine import RunConfig, Trainer
-from clf_tui.tui.app import ClfApp
+from clf_tui.tui.app import WIDE_LAYOUT_MIN, ClfApp
 from clf_tui.tui.runner import Runner
 
 WORKLOADS = {
     "long epochs: moons 20k rows, 12 epochs": RunConfig(n_samples=20_000, epochs=12, device="cpu"),
     "short epochs: moons 1k rows, 300 epochs": RunConfig(n_samples=1_000, epochs=300, device="cpu"),
 }
+THRESHOLD_RUN = RunConfig(n_samples=125_000, val_fraction=0.8, epochs=1, device="cpu")
+"""25k training and 100k validation rows: one epoch, then the threshold keys."""
+COMPACT = (80, 24)
 
 
 def samples_per_s(trainer: Trainer) -> float:
@@ -43,27 +56,61 @@ def headless(cfg: RunConfig) -> float:
     return samples_per_s(trainer)
 
 
+async def train_in_app(pilot: Pilot) -> None:
+    """Press the train key once the data and model are built, and wait until the run ends."""
+    app = pilot.app
+    assert isinstance(app, ClfApp)
+    runner = app.query_one(Runner)
+    while app.trainer is None or runner.busy:  # the data and model are built in a worker first
+        await pilot.pause(0.05)
+    await pilot.press("s")
+    while app.run_state not in ("finished", "stopped", "diverged"):
+        await asyncio.sleep(0.05)
+
+
 async def with_app(cfg: RunConfig, size: tuple[int, int]) -> float:
     app = ClfApp(cfg)
     async with app.run_test(size=size) as pilot:
-        runner = app.query_one(Runner)
-        while app.trainer is None or runner.busy:  # the data and model are built in a worker first
-            await pilot.pause(0.05)
-        await pilot.press("s")
-        while app.run_state not in ("finished", "stopped", "diverged"):
-            await asyncio.sleep(0.05)
+        await train_in_app(pilot)
         trainer = app.trainer
         await pilot.press("q")
     assert trainer is not None and trainer.total_epochs == cfg.epochs
     return samples_per_s(trainer)
 
 
+async def threshold_latencies_s(size: tuple[int, int], presses: int) -> list[float]:
+    """Seconds from each threshold key press until the first frame that shows its threshold."""
+    app = ClfApp(THRESHOLD_RUN)
+    frames: list[tuple[float, float]] = []  # (time, threshold shown)
+    app.post_display_hook = lambda: frames.append((time.perf_counter(), app.threshold))
+    latencies = []
+    async with app.run_test(size=size) as pilot:
+        await train_in_app(pilot)
+        if size[0] < WIDE_LAYOUT_MIN.width or size[1] < WIDE_LAYOUT_MIN.height:
+            await pilot.press("3")  # the compact layout's evaluation page
+        await pilot.pause(0.5)
+        assert app.trainer is not None and len(app.trainer.data.y_val) == 100_000
+        for i in range(presses):
+            shown_before = app.threshold
+            sent = time.perf_counter()
+            await pilot.press("right" if i // 5 % 2 == 0 else "left")
+            await pilot.pause()
+            latencies.append(min(t for t, threshold in frames if t > sent and threshold != shown_before) - sent)
+        await pilot.press("q")
+    return latencies
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--size", default="120x40", help="terminal size of the app, COLUMNSxROWS")
+    parser.add_argument("--presses", type=int, default=40, help="threshold key presses per layout")
     args = parser.parse_args()
     size = tuple(int(v) for v in args.size.split("x"))
+    # The app leaves the objects alive once the engine has loaded out of garbage collection (tui/app.py);
+    # do the same here first, so that the headless runs before and after the first app run see one collector.
+    gc.collect()
+    gc.freeze()
     print(f"torch {torch.__version__}, 1 training thread, app at {size[0]}x{size[1]}; "
           f"median of {args.repeats} runs each, alternating")
     print(f"\n  {'workload':<42}{'headless':>12}{'app':>12}{'app/headless':>14}")
@@ -76,6 +123,12 @@ def main() -> None:
         medians = {side: statistics.median(values) for side, values in rates.items()}
         print(f"  {name:<42}{medians['headless']:>12,.0f}{medians['app']:>12,.0f}"
               f"{medians['app'] / medians['headless']:>13.2f}x")
+    print(f"\n  threshold key to frame, 100,000 validation rows, {args.presses} presses"
+          f"\n  {'layout':<42}{'median':>12}{'max':>12}")
+    for layout, layout_size in (("wide", size), ("compact, evaluation page", COMPACT)):
+        latencies = asyncio.run(threshold_latencies_s(layout_size, args.presses))
+        print(f"  {f'{layout} {layout_size[0]}x{layout_size[1]}':<42}"
+              f"{statistics.median(latencies) * 1e3:>10.1f}ms{max(latencies) * 1e3:>10.1f}ms")
 
 
 if __name__ == "__main__":

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import App, ComposeResult, SystemCommand
@@ -16,7 +18,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer
 
-from clf_tui.engine import ClfError, RunConfig, Trainer
+from clf_tui.engine import ClfError, RunConfig
 from clf_tui.engine.metrics import BinaryEval, BinaryReport
 
 from . import formatting, keys, messages
@@ -34,6 +36,9 @@ from .widgets.evaluation_panel import EvaluationPanel
 from .widgets.loss_chart import LossChart
 from .widgets.page_tabs import PAGES, PageTabs
 from .widgets.status_bar import RunState, StatusBar
+
+if TYPE_CHECKING:
+    from clf_tui.engine import Trainer  # imports torch: the Runner's first worker loads it, off the UI thread
 
 WIDE_LAYOUT_MIN = Size(120, 36)
 """From this terminal size on every pane is shown; below it, one page at a time."""
@@ -76,6 +81,7 @@ class ClfApp(App[int]):
         self._evaluation_throttle = Throttle(EVALUATION_INTERVAL_S)
         self._last_checkpoint: Path | None = None
         self._start_when_ready = False
+        self._engine_loaded = False
         self._runner = Runner()
         self._page_tabs = PageTabs(id="pages")
         self._form = ConfigForm(self._initial_config, id="form")
@@ -109,6 +115,12 @@ class ClfApp(App[int]):
         self._apply_layout(self.size)
         self.set_interval(REDRAW_INTERVAL_S, self._redraw)
         self.run_state = "loading"
+        self._data_summary.show_note("loading torch and the data…")
+        # The first worker imports torch and scikit-learn, holding the GIL for a second or two: start it once
+        # the first frame is on the screen.
+        self.call_after_refresh(self._open_initial_run)
+
+    def _open_initial_run(self) -> None:
         if self._initial_checkpoint is not None:
             self._runner.restore(self._initial_checkpoint)
         else:
@@ -155,7 +167,7 @@ class ClfApp(App[int]):
 
     def action_start_training(self) -> None:
         """Train the form's epochs: continue the current run, or start a new one if the settings changed."""
-        if self._runner.busy:  # loading data or a checkpoint, or a run's last moments: start once done
+        if self._busy:  # loading torch, data or a checkpoint, or a run's last moments: start once done
             self._start_when_ready = True
             if self.run_state == "loading":
                 self.notify("Loading; training starts when it is ready.")
@@ -174,7 +186,7 @@ class ClfApp(App[int]):
         self._start_new_run(config)
 
     def action_new_run(self) -> None:
-        if self._runner.busy:
+        if self._busy:
             self.notify(self._busy_reason(), title="Cannot start over now", severity="warning")
             return
         config = self._read_form()
@@ -204,6 +216,12 @@ class ClfApp(App[int]):
         self._log.add_note("resumed")
         self.run_state = "training"
 
+    @property
+    def _busy(self) -> bool:
+        """Whether a worker is building, training or restoring a run, or is about to (the first starts after
+        the first frame)."""
+        return self._runner.busy or self.run_state == "loading"
+
     def _busy_reason(self) -> str:
         if self.run_state in ("training", "paused"):
             return "Stop training (s) first: a run changes the model until it ends."
@@ -223,6 +241,9 @@ class ClfApp(App[int]):
 
     @on(messages.TrainerReady)
     def _trainer_ready(self, message: messages.TrainerReady) -> None:
+        if not self._engine_loaded:
+            self._engine_loaded = True
+            _freeze_loaded_objects()
         trainer = message.trainer
         self.trainer = trainer
         data = trainer.data
@@ -254,11 +275,12 @@ class ClfApp(App[int]):
         if self.page == "config" and self.has_class("-compact"):
             self.action_show_page("training")
 
-    @on(messages.EpochEnded)
-    def _epoch_ended(self, message: messages.EpochEnded) -> None:
-        self._log.add_epoch(message.event)
-        self._loss_chart.add_epoch(message.event)
-        self._status.epoch_ended(message.event)
+    @on(messages.EpochsEnded)
+    def _epochs_ended(self, message: messages.EpochsEnded) -> None:
+        for event in message.epochs:
+            self._log.add_epoch(event)
+            self._loss_chart.add_epoch(event)
+            self._status.epoch_ended(event)
 
     @on(messages.EvalReady)
     def _eval_ready(self, message: messages.EvalReady) -> None:
@@ -301,7 +323,7 @@ class ClfApp(App[int]):
         if message.work == "restore" and self.trainer is not None:
             self._log.add_note(f"opened {self._last_checkpoint}: {self.trainer.total_epochs} epochs trained, "
                                f"threshold {formatting.threshold(self.trainer.threshold)}", style="bold")
-        if self._start_when_ready and not self._runner.busy:
+        if self._start_when_ready and not self._busy:
             self.action_start_training()
 
     def _redraw(self, *, final: bool = False) -> None:
@@ -395,8 +417,8 @@ class ClfApp(App[int]):
 
     def action_save_checkpoint(self) -> None:
         trainer = self.trainer
-        if trainer is None or self._runner.busy:
-            reason = self._busy_reason() if self._runner.busy else "There is no run yet."
+        if trainer is None or self._busy:
+            reason = self._busy_reason() if self._busy else "There is no run yet."
             self.notify(reason, title="Cannot save now", severity="warning")
             return
         config = trainer.config or RunConfig()
@@ -407,13 +429,13 @@ class ClfApp(App[int]):
         )
 
     def _save_to(self, path: Path | None) -> None:
-        if path is None or self.trainer is None or self._runner.busy:
+        if path is None or self.trainer is None or self._busy:
             return
         self.trainer.threshold = self.threshold
         self._runner.save(self.trainer, path)
 
     def action_open_checkpoint(self) -> None:
-        if self._runner.busy:
+        if self._busy:
             self.notify(self._busy_reason(), title="Cannot open now", severity="warning")
             return
         default = self._last_checkpoint or Path(self._initial_config.out_dir)
@@ -423,7 +445,7 @@ class ClfApp(App[int]):
         )
 
     def _open(self, path: Path | None) -> None:
-        if path is None or self._runner.busy:
+        if path is None or self._busy:
             return
         self.run_state = "loading"
         self._runner.restore(str(path))
@@ -468,6 +490,14 @@ class ClfApp(App[int]):
                     binding.description, f"{binding.tooltip} [{self.get_key_display(binding)}]",
                     partial(self.run_action, binding.action),
                 )
+
+
+def _freeze_loaded_objects() -> None:
+    """Leave every object alive now out of garbage collection: mostly the modules of torch, scikit-learn and
+    Textual, about 250k objects that a full collection would otherwise scan, for 0.1-0.2 s each time, in
+    the middle of training and redraws alike."""
+    gc.collect()
+    gc.freeze()
 
 
 def run_app(config: RunConfig | None = None, checkpoint: str | None = None) -> int:

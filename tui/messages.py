@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from textual.message import Message
@@ -54,8 +55,17 @@ class RunStarted(EngineEvent[events.RunStarted]):
     """Training began or resumed."""
 
 
-class EpochEnded(EngineEvent[events.EpochEnded]):
-    """An epoch finished; every one is delivered (never coalesced), so the loss curve keeps all its points."""
+class EpochsEnded(Message):
+    """One or more epochs finished, oldest first.
+
+    A training worker sends the epochs of a fast run together, a few times a second, so that
+    the UI thread wakes that often rather than once per epoch; none is ever dropped, so the
+    loss curve keeps all its points.
+    """
+
+    def __init__(self, epochs: Sequence[events.EpochEnded]) -> None:
+        super().__init__()
+        self.epochs = tuple(epochs)
 
 
 class EvalReady(EngineEvent[events.EvalReady]):
@@ -72,13 +82,14 @@ class RunEnded(EngineEvent[events.RunEnded]):
 
 _WRAPPERS: dict[type, type[EngineEvent]] = {
     events.RunStarted: RunStarted,
-    events.EpochEnded: EpochEnded,
     events.EvalReady: EvalReady,
     events.CheckpointSaved: CheckpointSaved,
     events.RunEnded: RunEnded,
 }
 
 
-def wrap(event: events.Event) -> EngineEvent:
-    """The message that carries ``event``."""
+def wrap(event: events.Event) -> Message:
+    """The message that carries ``event`` (an epoch as a batch of one)."""
+    if isinstance(event, events.EpochEnded):
+        return EpochsEnded([event])
     return _WRAPPERS[type(event)](event)

@@ -3,20 +3,32 @@
 from __future__ import annotations
 
 import asyncio
+import math
+import threading
+import time
 import traceback
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import on, work
+from textual.message import Message
 from textual.widget import Widget
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from clf_tui.engine import ClfError, RunConfig, RunControl, Trainer
+from clf_tui import engine
+from clf_tui.engine import ClfError, RunConfig, RunControl
 from clf_tui.engine.events import CheckpointSaved, EpochEnded, EvalReady, Event
 
-from .messages import TrainerReady, WorkFinished, wrap
+from .messages import EpochsEnded, TrainerReady, WorkFinished, wrap
+
+if TYPE_CHECKING:
+    from clf_tui.engine import Trainer
 
 TRAINING_GROUP = "training"
+FORWARD_INTERVAL_S = 0.1
+"""A training worker posts the epochs that ended at most this often, together: a fast run then wakes
+the UI thread ten times a second instead of once per epoch (each wake-up takes the GIL from training)."""
 STOP_TIMEOUT_S = 10.0
 FAILURE_TITLES = {
     "prepare": "Could not set up the run",
@@ -34,6 +46,9 @@ class Runner(Widget):
     ``cancelled_event`` is its run's stop flag, so quitting the app also stops training
     after the current batch. Messages go straight to the app, not bubbling up from here:
     that is one dispatch per event on the UI thread instead of three.
+
+    The engine (torch, scikit-learn) is imported by the first worker that needs it, in its
+    thread, so the app paints and answers keys while it loads.
     """
 
     DEFAULT_CSS = "Runner { display: none; }"
@@ -54,26 +69,31 @@ class Runner(Widget):
     @work(thread=True, exclusive=True, exit_on_error=False, group=TRAINING_GROUP)
     def prepare(self, config: RunConfig) -> None:
         """Build a trainer (data, model, optimiser) from ``config``."""
-        self.app.post_message(TrainerReady(Trainer.from_config(config), origin="config"))
+        self.app.post_message(TrainerReady(engine.Trainer.from_config(config), origin="config"))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group=TRAINING_GROUP)
     def train(self, trainer: Trainer | None, config: RunConfig, n_epochs: int) -> None:
         """Train ``n_epochs`` more epochs; with no trainer, first build one from ``config``."""
-        control = RunControl(stop_event=get_current_worker().cancelled_event)
+        held = _HeldEvents(self.app.post_message)
+        control = _PostingControl(held, stop_event=get_current_worker().cancelled_event)
         self._control = control
         if trainer is None:
-            trainer = Trainer.from_config(config)
+            trainer = engine.Trainer.from_config(config)
             self.app.post_message(TrainerReady(trainer, origin="config"))
-        for event in trainer.run(n_epochs, control=control):
-            self.forward(event)
+        try:
+            for event in trainer.run(n_epochs, control=control):
+                held.add(event)
+        finally:  # a failing run still shows the epochs it finished
+            held.post()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group=TRAINING_GROUP)
     def restore(self, path: str) -> None:
         """Rebuild the run saved in ``path``, then replay its history and evaluate its weights."""
-        trainer = Trainer.from_checkpoint(path)
+        trainer = engine.Trainer.from_checkpoint(path)
         self.app.post_message(TrainerReady(trainer, origin=path))
-        for event in _history(trainer):
-            self.forward(event)
+        history = list(_history(trainer))
+        if history:
+            self.app.post_message(EpochsEnded(history))
         if trainer.total_epochs:
             y_true, y_prob = trainer.evaluate()
             self.forward(EvalReady(trainer.total_epochs, y_true, y_prob))
@@ -136,6 +156,57 @@ class Runner(Widget):
 
     def _training_workers(self) -> list[Worker]:
         return [worker for worker in self.workers if worker.group == TRAINING_GROUP and not worker.is_finished]
+
+
+class _HeldEvents:
+    """The events of a training worker, posted to the app in order, the epochs of a fast run together.
+
+    Epochs are held until FORWARD_INTERVAL_S has passed since the last post, then go out in one
+    message. An evaluation goes out at once unless epochs are held (then with them): only the
+    latest is ever drawn, so a newer one replaces a held one. Any other event first posts what
+    is held. Used from the worker's thread only, so nothing can overtake.
+    """
+
+    def __init__(self, post: Callable[[Message], object]) -> None:
+        self._post = post
+        self._epochs: list[EpochEnded] = []
+        self._evaluation: EvalReady | None = None
+        self._posted_at = -math.inf
+
+    def add(self, event: Event) -> None:
+        if isinstance(event, EpochEnded):
+            self._epochs.append(event)
+            if time.monotonic() - self._posted_at >= FORWARD_INTERVAL_S:
+                self.post()
+        elif isinstance(event, EvalReady):
+            self._evaluation = event
+            if not self._epochs:
+                self.post()
+        else:
+            self.post()
+            self._post(wrap(event))
+
+    def post(self) -> None:
+        """Post what is held: the epochs in one message, then the evaluation."""
+        if self._epochs:
+            self._post(EpochsEnded(self._epochs))
+            self._posted_at = time.monotonic()
+        if self._evaluation is not None:
+            self._post(wrap(self._evaluation))
+        self._epochs, self._evaluation = [], None
+
+
+class _PostingControl(RunControl):
+    """A RunControl that posts the held epochs before the run blocks on pause, so a paused run shows them all."""
+
+    def __init__(self, held: _HeldEvents, stop_event: threading.Event) -> None:
+        super().__init__(stop_event=stop_event)
+        self._held = held
+
+    def wait_while_paused(self) -> float:
+        if self.paused:
+            self._held.post()
+        return super().wait_while_paused()
 
 
 def _history(trainer: Trainer) -> Iterable[EpochEnded]:
