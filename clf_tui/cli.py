@@ -109,5 +109,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_app(config=config_from_args(args), checkpoint=args.checkpoint)
     except (UsageError, ClfError) as exc:
-        print(f"clf-tui: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _refuse(str(exc))
+    except OSError as exc:  # a file or folder in the arguments that cannot be read or written, such as --out FILE
+        return _refuse(f"cannot use {exc.filename}: {exc.strerror}" if exc.filename else str(exc))
+
+
+def _refuse(message: str) -> int:
+    """Print the error as one line, its line breaks escaped (a file name may hold one), and return exit code 2."""
+    one_line = message.replace("\r", "\\r").replace("\n", "\\n")
+    print(f"clf-tui: error: {one_line}", file=sys.stderr)
+    return EXIT_USAGE

@@ -38,12 +38,10 @@ def load(source: str, *, n_samples: int | None = None, noise: float | None = Non
     data = _read(source, target, dict(n_samples=n_samples, noise=noise, n_classes=n_classes, data_seed=data_seed))
     X_train, X_val, y_train, y_val = split(data, val_fraction=val_fraction, split_seed=split_seed, stratify=stratify)
     fitted = fit_scaler(X_train, scaler)
-
-    def scaled(X: np.ndarray) -> np.ndarray:  # the split's rows are copies: float32 ones are scaled in place
-        return fitted.transform(X, out=X if X.dtype == np.float32 else None)
-
-    return DataSplit(data.name, scaled(X_train), y_train, scaled(X_val), y_val,
-                     data.feature_names, data.class_names, fitted)
+    # The split's rows are copies: float32 ones are scaled in place.
+    X_train = _scaled(fitted, X_train, data, "training", out=X_train if X_train.dtype == np.float32 else None)
+    X_val = _scaled(fitted, X_val, data, "validation", out=X_val if X_val.dtype == np.float32 else None)
+    return DataSplit(data.name, X_train, y_train, X_val, y_val, data.feature_names, data.class_names, fitted)
 
 
 def load_eval(source: str, *, target: str | None, feature_names: tuple[str, ...], class_names: tuple[str, ...],
@@ -71,13 +69,30 @@ def load_eval(source: str, *, target: str | None, feature_names: tuple[str, ...]
         raise DataError(f"{data.name} has label {unknown[0]!r}, which is not one of the model's classes "
                         f"({listing(class_names)})")
     y = np.array([index[name] for name in data.class_names], dtype=np.int64)[data.y]
-    return scaler.transform(X), y
+    return _scaled(scaler, X, data, "evaluation"), y
 
 
 def _read(source: str, target: str | None, builtin_options: dict[str, Any]) -> Labelled:
     if source in BUILTINS or not _looks_like_path(source):
         return make_builtin(source, **builtin_options)
     return read_file(source, target)
+
+
+def _scaled(scaler: Scaler, X: np.ndarray, data: Labelled, rows: str, out: np.ndarray | None = None) -> np.ndarray:
+    """``scaler.transform(X, out=out)``, checked: a column that barely varies in the training rows can take
+    other rows' values beyond float32's range.
+
+    Raises:
+        DataError: a scaled value is not a finite float32.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):  # reported below, with the column's name
+        scaled = scaler.transform(X, out=out)
+    overflowed = ~np.isfinite(scaled).all(axis=0)
+    if overflowed.any():
+        column = data.feature_names[int(np.flatnonzero(overflowed)[0])]
+        raise DataError(f"{data.name}: column {column!r} of the {rows} rows leaves float32's range once scaled "
+                        f"as the training rows were ({scaler.kind}); rescale or drop that column")
+    return scaled
 
 
 def _looks_like_path(source: str) -> bool:

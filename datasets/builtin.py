@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from clf_tui.datasets.labelled import Labelled, listing, numbered
+from clf_tui.engine.config import MAX_GENERATED_ROWS
 from clf_tui.engine.errors import ConfigError, DataError
 
 # (n_samples, noise, n_classes, seed) -> (X, y); each generator ignores what it does not use.
@@ -194,7 +195,8 @@ def make_builtin(name: str, *, n_samples: int | None = None, noise: float | None
         hint = f"did you mean {close[0]!r}? " if close else ""
         raise DataError(f"unknown built-in data set {name!r}; {hint}built-ins are {listing(BUILTINS)}, "
                         "or give a path to a .csv or .npz file")
-    _require(n_samples is None or n_samples >= 1, "n_samples", n_samples, "at least 1")
+    _require(n_samples is None or 1 <= n_samples <= MAX_GENERATED_ROWS, "n_samples", n_samples,
+             f"at least 1 and at most {MAX_GENERATED_ROWS}")
     _require(noise is None or (math.isfinite(noise) and noise >= 0), "noise", noise, "a number >= 0")
     _require(n_classes >= 2, "n_classes", n_classes, "at least 2")
     if spec.noise is None:  # a fixed set: its own size, no noise

@@ -16,8 +16,11 @@ from clf_tui.datasets.labelled import Labelled, listing, numbered
 from clf_tui.engine.errors import DataError
 
 FILE_TYPES = (".csv", ".npz")
+NPZ_KEYS = ("X", "y", "feature_names", "class_names")
 DELIMITERS = ",;\t|"
 SNIFF_LINES = 50
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+"""The model computes in float32: a feature beyond this magnitude would become infinite."""
 
 
 def read_file(path: str | Path, target: str | None) -> Labelled:
@@ -88,10 +91,11 @@ def read_npz(path: Path) -> Labelled:
         raise DataError(f"{path}: X has {len(X)} rows but y has {len(y)} labels; give one label per row")
     # float32 stays float32: a float64 twin of a large table would double its memory for no precision.
     X = X.astype(np.float32 if X.dtype == np.float32 else np.float64, copy=False)
-    if not np.isfinite(X).all():
-        row, column = np.argwhere(~np.isfinite(X))[0]
+    outside = ~np.isfinite(X) | (np.abs(X) > FLOAT32_MAX)
+    if outside.any():
+        row, column = np.argwhere(outside)[0]
         raise DataError(f"{path}: X[{row}, {column}] is {X[row, column]}; features must be finite numbers "
-                        "(fill in or drop the row)")
+                        f"within float32's range, at most {FLOAT32_MAX:.3g} in size (fill in, rescale or drop the row)")
     feature_names = _names(path, arrays, "feature_names", X.shape[1]) or numbered("x", X.shape[1])
     class_names = _names(path, arrays, "class_names")
     if class_names:
@@ -168,9 +172,9 @@ def _number(path: Path, line: int, column: str, cell: str) -> float:
     except ValueError:
         raise DataError(f"{path}: line {line}, column {column!r} holds {text!r}, not a number; features must be "
                         "numeric (encode categories as numbers, or drop the column)") from None
-    if not math.isfinite(value):
+    if not math.isfinite(value) or abs(value) > FLOAT32_MAX:
         raise DataError(f"{path}: line {line}, column {column!r} holds {text!r}; features must be finite numbers "
-                        "(fill in or drop the row)")
+                        f"within float32's range, at most {FLOAT32_MAX:.3g} in size (fill in, rescale or drop the row)")
     return value
 
 
@@ -202,10 +206,16 @@ def _npz_arrays(path: Path) -> dict[str, np.ndarray]:
         handle.seek(0)
         try:
             with np.load(handle, allow_pickle=False) as archive:
-                return {key: archive[key] for key in archive.files}
+                arrays = {key: archive[key] for key in archive.files}
         except Exception as exc:  # a damaged archive fails as a zipfile, zlib, EOF, value or runtime error
             raise DataError(f"{path} is damaged or holds Python objects ({_one_line(exc)}); "
                             "save plain arrays with np.savez(path, X=features, y=labels)") from None
+    # np.load hands over a member that is not in .npy format as its raw bytes.
+    raw = [key for key in NPZ_KEYS if key in arrays and not isinstance(arrays[key], np.ndarray)]
+    if raw:
+        raise DataError(f"{path}: {raw[0]!r} is not a NumPy array but {len(arrays[raw[0]])} raw bytes; "
+                        "save plain arrays with np.savez(path, X=features, y=labels)")
+    return arrays
 
 
 def _names(path: Path, arrays: dict[str, np.ndarray], key: str, count: int | None = None) -> tuple[str, ...]:

@@ -25,6 +25,8 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "optimizer": ("sgd", "momentum", "rmsprop", "adam", "adamw"),
 }
 BINARY_ONLY_LOSSES = ("bce_logits", "bce")
+MAX_GENERATED_ROWS = 10_000_000
+"""The most rows a synthetic set generates: more would exhaust memory before training began."""
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,8 @@ class RunConfig:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+        except RecursionError:  # tomllib parses nested arrays and tables recursively
+            raise ConfigError(f"{path} nests arrays or tables too deeply to be a run config") from None
         return cls.from_dict(data, source=str(path))
 
     def save(self, path: str | os.PathLike[str]) -> Path:
@@ -247,7 +251,8 @@ def _validate(cfg: RunConfig) -> None:
     if dataset.lower().endswith(".csv") and not cfg.target:
         raise ConfigError(f"dataset = {dataset!r} is a CSV file: set target to the name of its label column")
     finite = math.isfinite
-    _require(cfg.n_samples is None or cfg.n_samples >= 4, "n_samples", cfg.n_samples, "at least 4")
+    _require(cfg.n_samples is None or 4 <= cfg.n_samples <= MAX_GENERATED_ROWS, "n_samples", cfg.n_samples,
+             f"at least 4 and at most {MAX_GENERATED_ROWS}")
     _require(cfg.noise is None or (finite(cfg.noise) and cfg.noise >= 0), "noise", cfg.noise, "a number >= 0")
     _require(2 <= cfg.n_classes <= 100, "n_classes", cfg.n_classes, "between 2 and 100")
     _require(finite(cfg.val_fraction) and 0 < cfg.val_fraction < 1, "val_fraction", cfg.val_fraction, "between 0 and 1, exclusive")
@@ -289,5 +294,7 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, (int, float)):
         return repr(value)
     if isinstance(value, str):
-        return json.dumps(value)  # a JSON string is a valid TOML basic string
+        # A JSON string is a TOML basic string, except that JSON escapes characters beyond U+FFFF as surrogate
+        # pairs, which TOML refuses (so they stay raw), and leaves DEL raw, which TOML refuses (so it is escaped).
+        return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
     return "[" + ", ".join(_toml_value(v) for v in value) + "]"
