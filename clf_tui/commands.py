@@ -18,7 +18,7 @@ from clf_tui.engine import ClfError, RunConfig, RunControl, Trainer
 from clf_tui.engine.atomic import write_atomic
 from clf_tui.engine.config import FIELDS
 from clf_tui.engine.distributed import Launch, torchrun_launch
-from clf_tui.engine.events import CheckpointSaved, RunEnded
+from clf_tui.engine.events import CheckpointSaved
 from clf_tui.report import ProgressPrinter, evaluation_summary
 
 RESUME_OVERRIDES = {"epochs", "device"}
@@ -57,50 +57,51 @@ def _build_trainer(args: argparse.Namespace) -> tuple[Trainer, RunConfig]:
 
 
 def _train_and_report(args: argparse.Namespace, trainer: Trainer, cfg: RunConfig, launch: Launch | None) -> int:
-    """Train, show progress and write the files: the only process, or rank 0 of several."""
-    console = Console(highlight=False, soft_wrap=True)
-    data = trainer.data
-    out = Path(args.out) if args.out else Path(cfg.out_dir) / f"{Path(data.name).stem}-{time.strftime('%Y%m%d-%H%M%S')}"
-    config_path = cfg.save(out / "config.toml")
-    checkpoint_path = out / "checkpoint.pt"
+    """Train, show progress and write the files: the only process, or rank 0 of several.
 
+    The first Ctrl-C stops the run after its batch; the run still writes its checkpoint and
+    the command its files, and exits with 130. A second one aborts at once, also with 130.
+    """
+    console = Console(highlight=False, soft_wrap=True)
     control = RunControl()
-    interrupted = False
 
     def on_sigint(signum: int, frame: FrameType | None) -> None:
-        nonlocal interrupted
-        if interrupted:  # a second Ctrl-C means now
+        if control.stop_requested:  # a second Ctrl-C means now
             raise KeyboardInterrupt
-        interrupted = True
         control.stop()
         console.print("stopping after this batch (Ctrl-C again to abort)...")
 
     # Across processes a stop would land on a different batch in each rank, while DDP keeps
     # them in step; there Ctrl-C reaches every rank through torchrun and ends the run.
     previous = signal.signal(signal.SIGINT, on_sigint) if launch is None else signal.getsignal(signal.SIGINT)
-    ended: RunEnded | None = None
     try:
-        with ProgressPrinter(console) as printer:
-            for event in trainer.run(cfg.epochs, control=control, checkpoint_path=checkpoint_path):
-                printer.handle(event)
-                if isinstance(event, RunEnded):
-                    ended = event
-                elif isinstance(event, CheckpointSaved):
-                    checkpoint_path = Path(event.path)
+        _run_and_report(args, trainer, cfg, control, console)
     except KeyboardInterrupt:
         console.print("aborted: the last checkpoint written (if any) is intact")
         return EXIT_INTERRUPTED
     finally:
         signal.signal(signal.SIGINT, previous)
+    return EXIT_INTERRUPTED if control.stop_requested else 0
+
+
+def _run_and_report(args: argparse.Namespace, trainer: Trainer, cfg: RunConfig, control: RunControl,
+                    console: Console) -> None:
+    """Train under ``control``, then write the metrics and print the summary and the files written."""
+    data = trainer.data
+    out = Path(args.out) if args.out else Path(cfg.out_dir) / f"{Path(data.name).stem}-{time.strftime('%Y%m%d-%H%M%S')}"
+    config_path = cfg.save(out / "config.toml")
+    checkpoint = "none (the run diverged before it finished an epoch)"
+    with ProgressPrinter(console) as printer:
+        for event in trainer.run(cfg.epochs, control=control, checkpoint_path=out / "checkpoint.pt"):
+            printer.handle(event)
+            if isinstance(event, CheckpointSaved):
+                checkpoint = event.path
     metrics_path = write_metrics_csv(out / "metrics.csv", trainer.history_rows())
 
     if trainer.total_epochs > 0:
         y_true, y_prob = trainer.evaluate()
         console.print(evaluation_summary(y_true, y_prob, trainer.threshold, data.class_names))
-    console.print(f"checkpoint  {checkpoint_path}\nconfig      {config_path}\nmetrics     {metrics_path}")
-    if interrupted or (ended is not None and ended.reason == "stopped"):
-        return EXIT_INTERRUPTED
-    return 0
+    console.print(f"checkpoint  {checkpoint}\nconfig      {config_path}\nmetrics     {metrics_path}")
 
 
 def _train_quietly(trainer: Trainer, cfg: RunConfig) -> int:

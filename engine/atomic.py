@@ -34,11 +34,16 @@ def atomic_writer(path: Path) -> Iterator[BinaryIO]:
     _fsync_dir(path.parent)
 
 
-def write_atomic(path: Path, data: bytes) -> Path:
+def write_atomic(path: Path, data: bytes | memoryview) -> Path:
     """Write ``data`` to ``path`` atomically and return the path."""
     with atomic_writer(path) as handle:
         handle.write(data)
     return path
+
+
+def is_temporary(path: Path) -> bool:
+    """True if ``path`` is named like the temporary file of an ``atomic_writer`` (one a crash may leave)."""
+    return path.name.startswith(".") and path.name.endswith(TEMP_SUFFIX)
 
 
 def _fsync_dir(directory: Path) -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import pickle
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -12,7 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .atomic import atomic_writer
+from .atomic import is_temporary, write_atomic
 from .errors import CheckpointError
 
 FORMAT = "clf-tui checkpoint"
@@ -32,9 +34,12 @@ REQUIRED_KEYS = {
 def write_checkpoint(path: str | os.PathLike[str], state: dict[str, Any]) -> Path:
     """Write ``state`` (already plain) to ``path`` atomically: the old file survives any failure."""
     path = Path(path)
+    # Serialised in memory first: torch's zip writer turns an error of the file it writes
+    # into (a full disk, say) into a RuntimeError that no longer says what went wrong.
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
     try:
-        with atomic_writer(path) as handle:
-            torch.save(state, handle)
+        write_atomic(path, buffer.getbuffer())
     except OSError as exc:
         raise CheckpointError(f"could not write checkpoint {path}: {exc.strerror or exc}") from None
     return path
@@ -51,10 +56,16 @@ def read_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise CheckpointError(f"no such checkpoint: {path}")
     if path.is_dir():
         raise CheckpointError(f"{path} is a folder, not a checkpoint file")
+    if is_temporary(path):
+        raise CheckpointError(f"{path} is the temporary file of a save that never finished, not a checkpoint; "
+                              "open the file it was meant to replace")
     if path.stat().st_size == 0:
         raise CheckpointError(f"checkpoint {path} is empty")
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():
+            # torch warns about odd files it then reads or refuses anyway; the caller gets one verdict.
+            warnings.simplefilter("ignore")
+            state = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         if "global" in str(exc).lower():
             raise CheckpointError(

@@ -32,6 +32,9 @@ if TYPE_CHECKING:
     from clf_tui.datasets import DataSplit
 
 VAL_CHUNK_ROWS = 8192
+# A finite loss this many times the run's starting loss (or 1, if larger) has diverged too:
+# Adam at lr 1e6 drives the loss to 1e19 without ever making it infinite.
+DIVERGED_LOSS_RATIO = 1e3
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,15 @@ class EarlyStopping:
     patience: int = 10
     min_delta: float = 0.0
     restore_best: bool = True
+
+
+@dataclass(frozen=True)
+class _EpochPass:
+    """One pass over the training data: the mean loss, the first batch's loss and the seconds paused."""
+
+    mean_loss: float
+    first_batch_loss: float
+    paused_s: float
 
 
 @dataclass
@@ -239,8 +251,11 @@ class Trainer:
         EvalReady, CheckpointSaved (when ``checkpoint_path`` is given) and RunEnded.
 
         A stop request ends the run after the current batch and steps back to the end
-        of the last finished epoch; a NaN or infinite loss ends it as ``diverged`` with
-        the last good epoch's weights. Either way the state matches ``total_epochs``.
+        of the last finished epoch. A loss that is NaN, infinite or beyond
+        ``DIVERGED_LOSS_RATIO`` times the run's first batch loss ends it as ``diverged``
+        with the last good epoch's weights. Either way the state matches ``total_epochs``.
+        A diverged run that finished no epoch writes no checkpoint, so the one it
+        started from stays as it was.
         """
         if self.train_loader is None:
             raise ClfError("no training data: call set_loaders(train_loader, val_loader) before training")
@@ -262,29 +277,36 @@ class Trainer:
         )
         last_good = self._snapshot()
         best_loss, best_epoch, best_model, waited = math.inf, self.total_epochs, None, 0
+        start_epoch, start_loss = self.total_epochs, None
         end_epoch = self.total_epochs + n_epochs
         reason, message = "completed", f"trained {n_epochs} epochs"
         while self.total_epochs < end_epoch:
             started = time.perf_counter()
-            train_loss, paused_s = self._train_epoch(control)
-            if train_loss is None:
+            epoch_pass = self._train_epoch(control)
+            if epoch_pass is None:
                 self._restore(last_good)
                 reason, message = "stopped", f"stopped; the weights of epoch {self.total_epochs} are kept"
                 break
+            train_loss = epoch_pass.mean_loss
+            if start_loss is None:
+                start_loss = epoch_pass.first_batch_loss
+                if self.launch is not None:  # every rank must judge divergence alike
+                    start_loss = distributed.mean_across_ranks(start_loss, self.device)
             if self.launch is not None:  # every rank trained as many rows, so the mean of means is the mean
                 train_loss = distributed.mean_across_ranks(train_loss, self.device)
             val_loss, y_true, y_prob = self._validate()
             epoch = self.total_epochs + 1
-            if not math.isfinite(train_loss) or (val_loss is not None and not math.isfinite(val_loss)):
+            bad = _diverged_loss((train_loss, val_loss), start_loss)
+            if bad is not None:
                 self._restore(last_good)
-                bad = train_loss if not math.isfinite(train_loss) else val_loss
                 reason = "diverged"
                 message = (
-                    f"diverged: the loss became {bad} at epoch {epoch}; the weights of epoch {self.total_epochs} "
-                    f"are kept. Try a lower learning rate (lr = {self.optimizer.param_groups[0]['lr']:g})"
+                    f"diverged: the loss became {bad:.4g} at epoch {epoch} (from {start_loss:.4g} at the start); "
+                    f"the weights of epoch {self.total_epochs} are kept. "
+                    f"Try a lower learning rate (lr = {self.optimizer.param_groups[0]['lr']:g})"
                 )
                 break
-            duration_s = max(time.perf_counter() - started - paused_s, 1e-9)
+            duration_s = max(time.perf_counter() - started - epoch_pass.paused_s, 1e-9)
             epoch_metrics = metrics.summary(y_true, y_prob, self.n_classes) if y_prob is not None else {}
             self.total_epochs = epoch
             self.losses.append(train_loss)
@@ -313,15 +335,16 @@ class Trainer:
             if control.stop_requested:
                 reason, message = "stopped", f"stopped after epoch {epoch}"
                 break
-        if checkpoint_path is not None:
+        if checkpoint_path is not None and (reason != "diverged" or self.total_epochs > start_epoch):
             path = self.save_checkpoint(checkpoint_path)
             yield CheckpointSaved(str(path), self.total_epochs)
         yield RunEnded(reason, self.total_epochs, message)
 
-    def _train_epoch(self, control: RunControl) -> tuple[float | None, float]:
-        """One pass over the training data; (mean loss, seconds paused), or (None, _) if stopped."""
+    def _train_epoch(self, control: RunControl) -> _EpochPass | None:
+        """One pass over the training data, or None if a stop was requested during it."""
         self.model.train()
         total = torch.zeros((), device=self.device)
+        first_batch_loss = torch.zeros((), device=self.device)
         n_seen = 0
         paused_s = 0.0
         engine_batches = isinstance(self.train_loader, TensorBatches)
@@ -329,7 +352,7 @@ class Trainer:
             if control.paused:
                 paused_s += control.wait_while_paused()
             if control.stop_requested:
-                return None, paused_s
+                return None
             if not engine_batches:
                 x_batch = x_batch.to(self.device, non_blocking=True)
                 y_batch = y_batch.to(self.device, non_blocking=True)
@@ -337,10 +360,12 @@ class Trainer:
             loss.backward()
             self.optimizer.step()
             self.optimizer.zero_grad(set_to_none=True)
+            if n_seen == 0:
+                first_batch_loss = loss.detach()
             # Summed on the device and read once per epoch: a per-step .item() syncs every batch.
             total.add_(loss.detach(), alpha=len(x_batch))
             n_seen += len(x_batch)
-        return total.item() / max(n_seen, 1), paused_s
+        return _EpochPass(total.item() / max(n_seen, 1), first_batch_loss.item(), paused_s)
 
     def _validate(self) -> tuple[float | None, np.ndarray | None, np.ndarray | None]:
         """Validation loss and, when the loss is known, labels and probabilities as NumPy."""
@@ -435,14 +460,14 @@ class Trainer:
     # -- checkpoints ---------------------------------------------------------
 
     def state(self) -> dict[str, Any]:
-        """The checkpoint dict: tensors (on the CPU) and primitives only."""
+        """The checkpoint dict: tensors (copies, on the CPU) and primitives only; training on leaves it as it was."""
         data = self.data
         return {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
             "config": self.config.to_dict() if self.config is not None else None,
             "loss": self.spec.name if self.spec is not None else None,
-            "model_state": {k: v.detach().cpu() for k, v in self.unwrapped_model.state_dict().items()},
+            "model_state": _to_cpu(self.unwrapped_model.state_dict()),
             "optimizer_state": _to_cpu(self.optimizer.state_dict()),
             "epoch": self.total_epochs,
             "history": {
@@ -466,27 +491,31 @@ class Trainer:
     def load_checkpoint(self, path: str | os.PathLike[str]) -> None:
         """Restore weights, optimiser, history, random state and threshold from ``path``.
 
-        Raises CheckpointError if the file is unreadable or was saved from a model
-        of another shape (the message lists which entries differ).
+        Raises CheckpointError if the file is unreadable, was saved from a model of
+        another shape (the message lists which entries differ), or was trained on
+        other data than this trainer's.
         """
         self.restore(read_checkpoint(path), source=str(path))
 
-    def restore(self, state: dict[str, Any], *, source: str = "checkpoint") -> None:
-        """Apply a checkpoint dict already read by ``read_checkpoint``."""
+    def restore(self, state: dict[str, Any], *, source: str = "checkpoint", check_data: bool = True) -> None:
+        """Apply a checkpoint dict already read by ``read_checkpoint``.
+
+        With ``check_data``, a trainer that knows its data refuses a checkpoint whose
+        training split differs from it.
+        """
+        if check_data and self.data is not None:
+            _check_same_data(state, self.data, source)
         problems = shape_mismatches(state["model_state"], self.unwrapped_model.state_dict())
         if problems:
             raise CheckpointError(f"{source} was saved from a different model: {'; '.join(problems[:4])}")
+        history = _epoch_lists(state["history"], source)  # refused before anything changes
         try:
             self.unwrapped_model.load_state_dict(state["model_state"])
             self.optimizer.load_state_dict(state["optimizer_state"])
             self._set_rng_state(state["rng"])
         except (ValueError, KeyError, RuntimeError, TypeError) as exc:
             raise CheckpointError(f"{source} does not fit this trainer: {exc}") from None
-        history = state["history"]
-        self.losses = [float(v) for v in history.get("loss", [])]
-        self.val_losses = [float(v) for v in history.get("val_loss", [])]
-        self.val_metrics = [dict(m) for m in history.get("val_metrics", [])]
-        self.epoch_durations_s = [float(v) for v in history.get("duration_s", [])]
+        self.losses, self.val_losses, self.val_metrics, self.epoch_durations_s = history
         self.total_epochs = int(state["epoch"])
         self.threshold = float(state["threshold"])
         self._seeded = True
@@ -545,16 +574,10 @@ class Trainer:
             cfg = cfg.replace(device=device)
         if data is None:
             data = load_data(cfg)
-        saved = state.get("data_fingerprint")
-        if check_data and isinstance(saved, dict):
-            current = data_fingerprint(data.X_train, data.y_train, data.class_names)
-            if saved != current:
-                differs = [key for key in current if saved.get(key) != current[key]]
-                raise CheckpointError(
-                    f"{path} was trained on other data than {data.name} (differs in: {', '.join(differs)})"
-                )
+        if check_data:  # before building anything
+            _check_same_data(state, data, str(path))
         trainer = cls.from_config(cfg, data)
-        trainer.restore(state, source=str(path))
+        trainer.restore(state, source=str(path), check_data=False)
         return trainer
 
 
@@ -576,6 +599,48 @@ def _pos_weight(cfg: RunConfig, data: DataSplit) -> float | None:
         n_neg, n_pos = data.class_counts["train"]
         return n_neg / n_pos if n_pos else 1.0
     return float(cfg.pos_weight)
+
+
+def _check_same_data(state: dict[str, Any], data: DataSplit, source: str) -> None:
+    """Raise CheckpointError if the checkpoint's training split is not ``data``'s (shape, classes or contents)."""
+    saved = state.get("data_fingerprint")
+    if not isinstance(saved, dict):
+        return
+    current = data_fingerprint(data.X_train, data.y_train, data.class_names)
+    differs = [key for key in current if saved.get(key) != current[key]]
+    # The fingerprint hashes the scaled split; raw values shifted or stretched as a whole
+    # scale to the same numbers, and only the fitted scaling tells them apart.
+    if isinstance(state.get("scaler"), dict) and state["scaler"] != data.scaler.to_dict():
+        differs.append("scaling")
+    if differs:
+        raise CheckpointError(f"{source} was trained on other data than {data.name} (differs in: {', '.join(differs)})")
+
+
+def _epoch_lists(
+    history: dict[str, Any], source: str
+) -> tuple[list[float], list[float], list[dict[str, float]], list[float]]:
+    """A checkpoint history's losses, validation losses, metrics and durations, one entry per epoch.
+
+    Raises CheckpointError if one of them is not a list of numbers (of dicts, for the metrics).
+    """
+    lists = [history.get(key, []) for key in ("loss", "val_loss", "val_metrics", "duration_s")]
+    try:
+        if not all(isinstance(values, list) for values in lists):
+            raise TypeError
+        losses, val_losses, val_metrics, durations = lists
+        return ([float(v) for v in losses], [float(v) for v in val_losses], [dict(m) for m in val_metrics],
+                [float(v) for v in durations])
+    except (TypeError, ValueError):
+        raise CheckpointError(f"{source} is damaged: its history is not a list of numbers per epoch") from None
+
+
+def _diverged_loss(losses: tuple[float | None, ...], start_loss: float) -> float | None:
+    """The first of ``losses`` that is not finite or has grown past the divergence ceiling, if any."""
+    ceiling = DIVERGED_LOSS_RATIO * max(start_loss, 1.0)
+    for loss in losses:
+        if loss is not None and not (math.isfinite(loss) and loss <= ceiling):
+            return loss
+    return None
 
 
 def _n_samples(loader: Any) -> int:
