@@ -1,7 +1,5 @@
 """`python -m clf_tui` runs the command line."""
 
-import sys
+from clf_tui.cli import run
 
-from clf_tui.cli import main
-
-sys.exit(main())
+run()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -112,6 +113,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _refuse(str(exc))
     except OSError as exc:  # a file or folder in the arguments that cannot be read or written, such as --out FILE
         return _refuse(f"cannot use {exc.filename}: {exc.strerror}" if exc.filename else str(exc))
+    except KeyboardInterrupt:  # Ctrl-C before a command's own handler is in place, such as while torch loads
+        print("clf-tui: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def run() -> NoReturn:
+    """The `clf-tui` script and `python -m clf_tui`: ``main()``, then exit with its code.
+
+    A Ctrl-C once the command is done would interrupt the interpreter's shutdown (torch's
+    takes a moment) with a traceback; by then there is nothing left to stop, so it is ignored.
+    """
+    code = main()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.exit(code)
 
 
 def _refuse(message: str) -> int:

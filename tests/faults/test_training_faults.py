@@ -262,3 +262,15 @@ def test_ctrl_c_again_while_the_summary_is_written_aborts_with_130(tmp_path: Pat
     assert process.returncode == 130, err
     assert err == "" and "aborted: the last checkpoint written (if any) is intact" in rest
     read_checkpoint(out / "checkpoint.pt")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("entry", [["-m", "clf_tui"], ["-c", "from clf_tui.cli import run; run()"]],
+                         ids=["module", "script"])
+def test_ctrl_c_while_torch_loads_exits_130_in_one_line(tmp_path: Path, entry: list[str]) -> None:
+    process = subprocess.Popen([sys.executable, *entry, "train", "--out", str(tmp_path / "run")],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _, err = interrupt(process, [0.3])  # the command has parsed its options and is importing torch
+    assert process.returncode == 130
+    assert err == "clf-tui: interrupted\n"
+    assert not (tmp_path / "run").exists()
