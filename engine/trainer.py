@@ -46,6 +46,38 @@ class EarlyStopping:
     restore_best: bool = True
 
 
+@dataclass
+class _Patience:
+    """Early stopping's watch over the validation loss.
+
+    Part of the trainer's state and of its checkpoints, so that a run continued by another
+    ``train`` call, or resumed from a file, stops where an uninterrupted one would.
+    """
+
+    best_loss: float = math.inf
+    best_epoch: int = 0
+    waited: int = 0
+    best_model: dict[str, torch.Tensor] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        best_model = None if self.best_model is None else _to_cpu(self.best_model)
+        return {"best_loss": self.best_loss, "best_epoch": self.best_epoch, "waited": self.waited,
+                "best_model": best_model}
+
+    @classmethod
+    def from_dict(cls, saved: Any, source: str) -> _Patience:
+        """The watch a checkpoint saved; a fresh one for a checkpoint from before it was saved."""
+        if saved is None:
+            return cls()
+        try:
+            best_model = saved["best_model"]
+            if best_model is not None and not all(isinstance(v, torch.Tensor) for v in best_model.values()):
+                raise TypeError("best_model holds something other than tensors")
+            return cls(float(saved["best_loss"]), int(saved["best_epoch"]), int(saved["waited"]), best_model)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise CheckpointError(f"{source} is damaged: its early stopping entry is unreadable ({exc})") from None
+
+
 @dataclass(frozen=True)
 class _EpochPass:
     """One pass over the training data: the mean loss, the first batch's loss and the seconds paused."""
@@ -106,6 +138,7 @@ class Trainer:
         self.default_seed = 42
         self._seeded = False
         self._n_classes: int | None = None
+        self._patience = _Patience()
         self.launch: distributed.Launch | None = None
 
     # -- the course surface -------------------------------------------------
@@ -276,7 +309,6 @@ class Trainer:
             n_classes=self.n_classes or 0,
         )
         last_good = self._snapshot()
-        best_loss, best_epoch, best_model, waited = math.inf, self.total_epochs, None, 0
         start_epoch, start_loss = self.total_epochs, None
         end_epoch = self.total_epochs + n_epochs
         reason, message = "completed", f"trained {n_epochs} epochs"
@@ -318,20 +350,14 @@ class Trainer:
             yield EpochEnded(epoch, train_loss, val_loss, epoch_metrics, duration_s, n_train / duration_s)
             if y_prob is not None:
                 yield EvalReady(epoch, y_true, y_prob)
-            if self.early_stopping is not None and val_loss is not None:
-                rule = self.early_stopping
-                if val_loss < best_loss - rule.min_delta:
-                    best_loss, best_epoch, waited = val_loss, epoch, 0
-                    best_model = _copy_tree(self.model.state_dict())
-                else:
-                    waited += 1
-                if waited >= rule.patience:
-                    reason = "early_stopped"
-                    message = f"early stop: validation loss has not improved for {rule.patience} epochs"
-                    if rule.restore_best and best_model is not None:
-                        self.model.load_state_dict(best_model)
-                        message += f"; kept the weights of epoch {best_epoch} (val loss {best_loss:.4f})"
-                    break
+            if self.early_stopping is not None and val_loss is not None and self._patience_ran_out(epoch, val_loss):
+                rule, watch = self.early_stopping, self._patience
+                reason = "early_stopped"
+                message = f"early stop: validation loss has not improved for {rule.patience} epochs"
+                if rule.restore_best and watch.best_model is not None:
+                    self.unwrapped_model.load_state_dict(watch.best_model)
+                    message += f"; kept the weights of epoch {watch.best_epoch} (val loss {watch.best_loss:.4f})"
+                break
             if control.stop_requested:
                 reason, message = "stopped", f"stopped after epoch {epoch}"
                 break
@@ -339,6 +365,22 @@ class Trainer:
             path = self.save_checkpoint(checkpoint_path)
             yield CheckpointSaved(str(path), self.total_epochs)
         yield RunEnded(reason, self.total_epochs, message)
+
+    def _patience_ran_out(self, epoch: int, val_loss: float) -> bool:
+        """Watch ``epoch``'s validation loss; True once it has not improved for ``patience`` epochs.
+
+        Running out starts a fresh wait, so a later ``train`` call trains on from the kept weights.
+        """
+        rule, watch = self.early_stopping, self._patience
+        if val_loss < watch.best_loss - rule.min_delta:
+            watch.best_loss, watch.best_epoch, watch.waited = val_loss, epoch, 0
+            watch.best_model = _copy_tree(self.unwrapped_model.state_dict())
+            return False
+        watch.waited += 1
+        if watch.waited < rule.patience:
+            return False
+        watch.waited = 0
+        return True
 
     def _train_epoch(self, control: RunControl) -> _EpochPass | None:
         """One pass over the training data, or None if a stop was requested during it."""
@@ -482,6 +524,7 @@ class Trainer:
             "feature_names": list(data.feature_names) if data is not None else None,
             "scaler": data.scaler.to_dict() if data is not None else None,
             "data_fingerprint": data_fingerprint(data.X_train, data.y_train, data.class_names) if data is not None else None,
+            "early_stopping": self._patience.to_dict(),
         }
 
     def save_checkpoint(self, path: str | os.PathLike[str]) -> Path:
@@ -509,6 +552,9 @@ class Trainer:
         if problems:
             raise CheckpointError(f"{source} was saved from a different model: {'; '.join(problems[:4])}")
         history = _epoch_lists(state["history"], source)  # refused before anything changes
+        patience = _Patience.from_dict(state.get("early_stopping"), source)
+        if patience.best_model is not None and shape_mismatches(patience.best_model, self.unwrapped_model.state_dict()):
+            raise CheckpointError(f"{source} is damaged: its early stopping weights do not fit the model")
         try:
             self.unwrapped_model.load_state_dict(state["model_state"])
             self.optimizer.load_state_dict(state["optimizer_state"])
@@ -518,6 +564,7 @@ class Trainer:
         self.losses, self.val_losses, self.val_metrics, self.epoch_durations_s = history
         self.total_epochs = int(state["epoch"])
         self.threshold = float(state["threshold"])
+        self._patience = patience
         self._seeded = True
 
     # -- building from a config ----------------------------------------------

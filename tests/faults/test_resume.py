@@ -90,6 +90,26 @@ def test_a_run_stopped_mid_epoch_resumes_exactly(tmp_path: Path) -> None:
     assert_same_training(resumed.state(), uninterrupted.state())
 
 
+
+EARLY_STOPPING = RunConfig(n_samples=300, lr=0.05, early_stopping=True, patience=4)
+
+
+@pytest.mark.parametrize("resume_before_stop", [1, 3])
+def test_early_stopping_resumed_while_waiting_stops_where_the_uninterrupted_run_stops(
+        tmp_path: Path, resume_before_stop: int) -> None:
+    uninterrupted = Trainer.from_config(EARLY_STOPPING)
+    end = list(uninterrupted.run(300))[-1]
+    assert end.reason == "early_stopped"
+
+    trainer = Trainer.from_config(EARLY_STOPPING)
+    trainer.train(end.epoch - resume_before_stop)
+    trainer.save_checkpoint(tmp_path / "waiting.pt")
+    assert read_checkpoint(tmp_path / "waiting.pt")["early_stopping"]["waited"] > 0  # patience partly spent
+    resumed = Trainer.from_checkpoint(tmp_path / "waiting.pt")
+    resumed_end = list(resumed.run(300))[-1]
+    assert (resumed_end.reason, resumed_end.epoch, resumed_end.message) == (end.reason, end.epoch, end.message)
+    assert_same_training(resumed.state(), uninterrupted.state())
+
 # -- the command line ------------------------------------------------------------------------
 
 CLI_RUN = ["--n-samples", "300", "--dropout", "0.3", "--hidden", "16,16"]
