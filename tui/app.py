@@ -25,6 +25,7 @@ from . import formatting, keys, messages
 from .evaluation import Evaluation
 from .runner import Runner
 from .throttle import Throttle
+from .screens.command_palette import CommandPalette
 from .screens.confirm_quit import ConfirmQuit
 from .screens.help import HelpScreen
 from .screens.path_prompt import PathPrompt
@@ -233,7 +234,7 @@ class ClfApp(App[int]):
         try:
             return form.read_config()
         except ClfError as error:
-            self.notify(error.message, title="Fix the configuration", severity="error")
+            self.notify(error.message, title="Fix the configuration", severity="error", markup=False)
             self.action_show_page("config")
             return None
 
@@ -291,14 +292,14 @@ class ClfApp(App[int]):
         event = message.event
         self._last_checkpoint = Path(event.path)
         self._log.add_note(f"saved {event.path} (epoch {event.epoch})", style="bold")
-        self.notify(f"{event.path} (epoch {event.epoch})", title="Checkpoint saved")
+        self.notify(f"{event.path} (epoch {event.epoch})", title="Checkpoint saved", markup=False)
 
     @on(messages.RunEnded)
     def _run_ended(self, message: messages.RunEnded) -> None:
         event = message.event
         self._log.add_note(event.message, style=END_STYLES[event.reason])
         if event.reason == "diverged":
-            self.notify(event.message, title="Training diverged", severity="error", timeout=12)
+            self.notify(event.message, title="Training diverged", severity="error", timeout=12, markup=False)
         self.run_state = END_STATES[event.reason]
         self._redraw(final=True)
 
@@ -347,7 +348,7 @@ class ClfApp(App[int]):
         try:
             evaluation = Evaluation(event.epoch, event.y_true, event.y_prob, self._class_names)
         except ValueError as error:  # the metrics refuse, say, non-finite probabilities
-            self.notify(str(error), title=f"Cannot evaluate epoch {event.epoch}", severity="error")
+            self.notify(str(error), title=f"Cannot evaluate epoch {event.epoch}", severity="error", markup=False)
             return
         self._evaluation_panel.show(evaluation)
 
@@ -392,7 +393,8 @@ class ClfApp(App[int]):
     def action_cycle_class(self, step: int) -> None:
         evaluation = self._current_evaluation()
         if evaluation is not None and evaluation.is_binary:
-            self.notify(f"This task is binary: the positive class is always {evaluation.class_names[1]!r}.")
+            self.notify(f"This task is binary: the positive class is always {evaluation.class_names[1]!r}.",
+                        markup=False)
         elif evaluation is not None:
             self._evaluation_panel.cycle_class(step)
 
@@ -480,6 +482,11 @@ class ClfApp(App[int]):
         if stop:
             await self._runner.stop_and_wait()
             self.exit(0)
+
+    def action_command_palette(self) -> None:
+        """Textual's own action, opening the palette that survives fast typing."""
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(CommandPalette(id="--command-palette"))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """Every key binding is also a command in the palette (ctrl+p)."""

@@ -146,11 +146,12 @@ class Runner(Widget):
         error = worker.error if event.state == WorkerState.ERROR else None
         if error is not None:
             title = FAILURE_TITLES.get(worker.name, "Error")
+            # Messages quote paths, typed values and column names, so "[" in them must not be read as markup.
             if isinstance(error, ClfError):
-                self.notify(error.message, title=title, severity="error", timeout=12)
+                self.notify(error.message, title=title, severity="error", timeout=12, markup=False)
             else:
                 self.notify(f"{type(error).__name__}: {error}", title=f"{title} (unexpected)", severity="error",
-                            timeout=20)
+                            timeout=20, markup=False)
                 self.log.error("".join(traceback.format_exception(error)))
         self.app.post_message(WorkFinished(worker.name, failed=error is not None))
 

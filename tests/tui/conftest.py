@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from textual.notifications import Notification
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from clf_tui.engine import RunConfig
 from clf_tui.tui.app import ClfApp
@@ -54,8 +56,22 @@ async def train(pilot: Pilot) -> None:
 
 def notifications(app: ClfApp) -> list[Notification]:
     """The notifications the app has raised and not yet dismissed."""
-    return list(app._notifications)
+    # Not list(...): it would ask for the length after starting to iterate, and both drop expired
+    # notifications, so one that expires in between changes the dict during the iteration.
+    return [notification for notification in app._notifications]
 
 
 def error_messages(app: ClfApp) -> list[str]:
     return [n.message for n in notifications(app) if n.severity == "error"]
+
+
+async def type_path(pilot: Pilot, path: Path) -> None:
+    """Replace the open path prompt's path with ``path`` and accept it."""
+    pilot.app.screen.query_one("#path", Input).value = str(path)
+    await pilot.press("enter")
+
+
+async def open_checkpoint(pilot: Pilot, path: Path) -> None:
+    """Open ``path`` through ctrl+o and its prompt."""
+    await pilot.press("ctrl+o")
+    await type_path(pilot, path)

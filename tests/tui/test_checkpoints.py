@@ -12,17 +12,9 @@ from clf_tui.tui.widgets.config_form import ConfigForm
 from clf_tui.tui.widgets.epoch_log import EpochLog
 from clf_tui.tui.widgets.evaluation_panel import EvaluationPanel
 from clf_tui.tui.widgets.loss_chart import LossChart
-from textual.pilot import Pilot
 from textual.widgets import Input
 
-from .conftest import WIDE, train, wait_ready, wait_until
-
-
-async def type_path(pilot: Pilot, path: Path) -> None:
-    """Replace the prompt's path with ``path`` and accept it."""
-    field = pilot.app.screen.query_one("#path", Input)
-    field.value = str(path)
-    await pilot.press("enter")
+from .conftest import WIDE, train, type_path, wait_ready, wait_until
 
 
 async def test_save_then_open_brings_back_weights_history_and_threshold(moons: RunConfig, tmp_path: Path) -> None:

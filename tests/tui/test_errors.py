@@ -12,18 +12,12 @@ from clf_tui.engine import RunConfig
 from clf_tui.tui.app import ClfApp
 from clf_tui.tui.widgets.config_form import ConfigForm
 
-from .conftest import WIDE, error_messages, train, wait_ready, wait_until
+from .conftest import WIDE, error_messages, open_checkpoint, train, wait_ready, wait_until
 
 
 class Hostile:
     def __reduce__(self):  # unpickling would call print: a stand-in for running any code
         return (print, ("this must never run",))
-
-
-async def open_checkpoint(pilot, path: Path) -> None:
-    await pilot.press("ctrl+o")
-    pilot.app.screen.query_one("#path", Input).value = str(path)
-    await pilot.press("enter")
 
 
 async def test_a_bad_csv_is_reported_and_the_app_stays_up(moons: RunConfig, tmp_path: Path) -> None:

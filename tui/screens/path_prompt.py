@@ -9,6 +9,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import DirectoryTree, Input, Static
 
@@ -94,7 +95,7 @@ class PathPrompt(ModalScreen[Path | None]):
 
     def _note(self, text: str, kind: str) -> None:
         note = self.query_one("#path-note", Static)
-        note.update(text)
+        note.update(Content(text))  # the path as typed, "[" included: never markup
         note.set_classes(kind)
 
 

@@ -6,6 +6,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.validation import ValidationResult, Validator
 from textual.widgets import Input, Static
@@ -57,7 +58,7 @@ class RecallPrompt(ModalScreen[float | None]):
     def _recall_changed(self, event: Input.Changed) -> None:
         result = event.validation_result
         note = "" if result is None or result.is_valid else result.failure_descriptions[0]
-        self.query_one("#recall-note", Static).update(note)
+        self.query_one("#recall-note", Static).update(Content(note))  # quotes what was typed
 
     @on(Input.Submitted, "#recall")
     def _recall_submitted(self, event: Input.Submitted) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Grid
+from textual.content import Content
 from textual.suggester import SuggestFromList
 from textual.validation import ValidationResult, Validator
 from textual.widget import Widget
@@ -115,7 +116,8 @@ class ConfigForm(Widget):
                 result = widget.validate(widget.value)
                 if first_error is None and result is not None and not result.is_valid:
                     first_error = result.failure_descriptions[0]
-        self.query_one("#form-error", Static).update(f"✗ {first_error}" if first_error else "")
+        # The engine's message quotes the typed value, which may hold "[": plain text, never markup.
+        self.query_one("#form-error", Static).update(Content(f"✗ {first_error}" if first_error else ""))
 
     def _texts(self) -> dict[str, str]:
         texts = {}

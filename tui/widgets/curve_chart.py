@@ -6,6 +6,7 @@ import math
 from typing import Literal
 
 import numpy as np
+from rich.text import Text
 from textual_plotext import PlotextPlot
 
 from clf_tui.engine.metrics import BinaryEval, BinaryReport
@@ -45,7 +46,7 @@ class CurveChart(PlotextPlot):
         else:
             y, x, _ = evaluation.pr_curve()
             self.border_title = f"AP {formatting.rate(evaluation.average_precision)}"
-        self.border_subtitle = subject
+        self.border_subtitle = Text(subject)  # holds a class name from the data: never markup
         # With one class in the validation split a rate is undefined (NaN): there is no curve to draw.
         defined = bool(np.isfinite(x).all() and np.isfinite(y).all())
         self._x, self._y = (_thin(x), _thin(y)) if defined else ([], [])

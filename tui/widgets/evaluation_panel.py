@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Container
 
@@ -111,5 +112,6 @@ class EvaluationPanel(Container):
         scores, is_positive = evaluation.scores(self.positive)
         negative = evaluation.class_names[0] if evaluation.is_binary else "rest"
         self._probability.set_scores(scores, is_positive, (negative, name))
-        self._probability.border_title = f"P({name}) per true class" if evaluation.is_binary else f"P({name}), {subject}"
+        title = f"P({name}) per true class" if evaluation.is_binary else f"P({name}), {subject}"
+        self._probability.border_title = Text(title)  # class names come from the data: never markup
         self.set_threshold(self.threshold)

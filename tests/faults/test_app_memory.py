@@ -1,0 +1,57 @@
+"""Long runs stay bounded: 5,000 epochs through the app keep its memory within 50 MB of epoch 100's."""
+
+from __future__ import annotations
+
+import gc
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input
+
+from clf_tui.engine import RunConfig
+from clf_tui.tui.app import ClfApp
+from clf_tui.tui.widgets import epoch_log, loss_chart
+from clf_tui.tui.widgets.epoch_log import EpochLog
+from clf_tui.tui.widgets.loss_chart import LossChart
+from tests.tui.conftest import WIDE, train
+
+FIRST_EPOCHS = 100
+ALL_EPOCHS = 5_000
+MAX_GROWTH_BYTES = 50 * 2**20
+
+
+def resident_bytes() -> int:
+    """The process's resident memory after a full garbage collection."""
+    gc.collect()
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise AssertionError("no VmRSS in /proc/self/status")
+
+
+@pytest.mark.slow
+async def test_5000_epochs_keep_the_app_within_50_mb_of_where_it_stood_after_epoch_100(tmp_path: Path) -> None:
+    # A tiny model in one batch per epoch, so the app's side dominates; 1,200 validation rows make an
+    # app that kept every epoch's evaluation (14 kB each) grow past the limit.
+    config = RunConfig(dataset="moons", n_samples=6000, model="logistic", batch_size=6000, epochs=FIRST_EPOCHS,
+                       device="cpu", out_dir=str(tmp_path))
+    app = ClfApp(config)
+    async with app.run_test(size=WIDE) as pilot:
+        await train(pilot)
+        after_first = resident_bytes()
+        app.query_one("#field-epochs", Input).value = str(ALL_EPOCHS - FIRST_EPOCHS)
+        await train(pilot)  # only the epochs changed: the same run goes on
+        growth = resident_bytes() - after_first
+
+        assert app.run_state == "finished" and app.trainer.total_epochs == ALL_EPOCHS
+        assert growth < MAX_GROWTH_BYTES, f"grew {growth / 2**20:.1f} MB from epoch {FIRST_EPOCHS} to {ALL_EPOCHS}"
+        log, chart = app.query_one(EpochLog), app.query_one(LossChart)
+        assert len(log.lines) == epoch_log.MAX_LINES
+        assert len(chart.epochs) <= loss_chart.MAX_POINTS
+        assert all(len(series) <= loss_chart.MAX_POINTS for series in drawn_series(chart))
+
+
+def drawn_series(chart: LossChart) -> list[list[float]]:
+    """The x values of each series in the chart's plotext figure: what it draws, kept by plotext itself."""
+    return chart.plt._active.monitor.x
