@@ -24,16 +24,31 @@ class ConfusionMatrixView(Widget):
         self._text = Text("Train a model to see its confusion matrix.", style="dim")
 
     def show_binary(self, report: BinaryReport, class_names: tuple[str, ...]) -> None:
+        """Rows are the true classes, columns the predicted ones; each cell a count and its row's share.
+
+        Columns are as narrow as their content, so that two class names of up to MAX_NAME
+        characters fit the evaluation pane at 120 columns. They are headed "pred NAME" where both
+        fit, else by the bare names, and the corner says "true \\ pred".
+        """
         names = [_short(name) for name in class_names]
-        label_width = max(len(name) for name in names) + 5
         counts = ((report.tn, report.fp), (report.fn, report.tp))
-        lines = [Text(" " * label_width + "".join(f"{'pred ' + name:>14}" for name in names), style="bold")]
+        count_width = max(3, len(str(max(max(row) for row in counts))))
+        cell = max(count_width + 8, *(len(name) + 2 for name in names))  # "  41  97.6%": count, share
+        label_width = max(len(name) for name in names) + 6  # "true NAME "
+        say_pred = all(len(name) + 6 <= cell for name in names)
+        headers = [f"pred {name}" if say_pred else name for name in names]
+        corner = "" if say_pred else "true \\ pred"
+        header = Text(f"{corner:<{label_width}}", style="dim")
+        for name in headers:
+            header.append(f"{name:>{cell}}", style="bold")
+        lines = [header]
         for actual, row in enumerate(counts):
             line = Text(f"{'true ' + names[actual]:<{label_width}}", style="bold")
             row_total = sum(row)
             for predicted, count in enumerate(row):
                 share = f"{100 * count / row_total:.1f}%" if row_total else "—"
-                line.append(f"{count:>7} {share:>6}", style=RIGHT if actual == predicted else WRONG)
+                line.append(f"{f'{count:>{count_width}} {share:>6}':>{cell}}",
+                            style=RIGHT if actual == predicted else WRONG)
             lines.append(line)
         lines.append(Text())
         lines.extend(_rates(report, full=True))
