@@ -18,10 +18,11 @@ from clf_tui.engine import ClfError, RunConfig, RunControl, Trainer
 from clf_tui.engine.atomic import write_atomic
 from clf_tui.engine.config import FIELDS
 from clf_tui.engine.distributed import Launch, torchrun_launch
-from clf_tui.engine.events import CheckpointSaved
+from clf_tui.engine.events import CheckpointSaved, RunEnded
 from clf_tui.report import ProgressPrinter, evaluation_summary
 
 RESUME_OVERRIDES = {"epochs", "device"}
+EXIT_DIVERGED = 1
 
 
 def train(args: argparse.Namespace) -> int:
@@ -61,6 +62,7 @@ def _train_and_report(args: argparse.Namespace, trainer: Trainer, cfg: RunConfig
 
     The first Ctrl-C stops the run after its batch; the run still writes its checkpoint and
     the command its files, and exits with 130. A second one aborts at once, also with 130.
+    A run that diverged exits with 1, after writing what it has.
     """
     console = Console(highlight=False, soft_wrap=True)
     control = RunControl()
@@ -75,33 +77,39 @@ def _train_and_report(args: argparse.Namespace, trainer: Trainer, cfg: RunConfig
     # them in step; there Ctrl-C reaches every rank through torchrun and ends the run.
     previous = signal.signal(signal.SIGINT, on_sigint) if launch is None else signal.getsignal(signal.SIGINT)
     try:
-        _run_and_report(args, trainer, cfg, control, console)
+        reason = _run_and_report(args, trainer, cfg, control, console)
     except KeyboardInterrupt:
         console.print("aborted: the last checkpoint written (if any) is intact")
         return EXIT_INTERRUPTED
     finally:
         signal.signal(signal.SIGINT, previous)
-    return EXIT_INTERRUPTED if control.stop_requested else 0
+    if control.stop_requested:
+        return EXIT_INTERRUPTED
+    return EXIT_DIVERGED if reason == "diverged" else 0
 
 
 def _run_and_report(args: argparse.Namespace, trainer: Trainer, cfg: RunConfig, control: RunControl,
-                    console: Console) -> None:
-    """Train under ``control``, then write the metrics and print the summary and the files written."""
+                    console: Console) -> str:
+    """Train under ``control``, then write the metrics and print the summary and the files written;
+    returns why the run ended."""
     data = trainer.data
     out = Path(args.out) if args.out else Path(cfg.out_dir) / f"{Path(data.name).stem}-{time.strftime('%Y%m%d-%H%M%S')}"
     config_path = cfg.save(out / "config.toml")
-    checkpoint = "none (the run diverged before it finished an epoch)"
+    checkpoint, reason = "none (the run diverged before it finished an epoch)", "completed"
     with ProgressPrinter(console) as printer:
         for event in trainer.run(cfg.epochs, control=control, checkpoint_path=out / "checkpoint.pt"):
             printer.handle(event)
             if isinstance(event, CheckpointSaved):
                 checkpoint = event.path
+            elif isinstance(event, RunEnded):
+                reason = event.reason
     metrics_path = write_metrics_csv(out / "metrics.csv", trainer.history_rows())
 
     if trainer.total_epochs > 0:
         y_true, y_prob = trainer.evaluate()
         console.print(evaluation_summary(y_true, y_prob, trainer.threshold, data.class_names))
     console.print(f"checkpoint  {checkpoint}\nconfig      {config_path}\nmetrics     {metrics_path}")
+    return reason
 
 
 def _train_quietly(trainer: Trainer, cfg: RunConfig) -> int:

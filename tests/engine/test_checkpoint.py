@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import stat
 import subprocess
 import sys
 import zipfile
@@ -190,3 +191,11 @@ def test_a_failed_save_leaves_the_old_checkpoint_whole(saved, tmp_path: Path) ->
         write_checkpoint(path, state)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run.pt"]
+
+
+def test_a_checkpoint_gets_the_permissions_of_any_new_file(saved: tuple[Trainer, Path], tmp_path: Path) -> None:
+    trainer, _ = saved
+    checkpoint = trainer.save_checkpoint(tmp_path / "run.pt")
+    plain = tmp_path / "plain.txt"
+    plain.write_text("")
+    assert stat.S_IMODE(checkpoint.stat().st_mode) == stat.S_IMODE(plain.stat().st_mode)

@@ -103,7 +103,7 @@ def test_train_at_lr_1e6_reports_the_divergence_and_claims_no_checkpoint(tmp_pat
     out = tmp_path / "run"
     code = main(["train", "--n-samples", "200", "--lr", "1e6", "--epochs", "5", "--out", str(out)])
     printed = capsys.readouterr().out
-    assert code == 0 and "diverged: the loss became" in printed and "Traceback" not in printed
+    assert code == 1 and "diverged: the loss became" in printed and "Traceback" not in printed
     assert not (out / "checkpoint.pt").exists()
     assert str(out / "checkpoint.pt") not in printed and "checkpoint  none" in printed
 
