@@ -23,6 +23,7 @@ _EXPORTS = {
     "BinaryEval": "metrics", "BinaryReport": "metrics", "MulticlassEval": "metrics",
     "build_model": "models",
     "build_optimizer": "optimizers",
+    "LayerSummary": "summary", "ModelSummary": "summary", "summarize": "summary",
     "EarlyStopping": "trainer", "Trainer": "trainer", "load_data": "trainer",
 }
 __all__ = sorted(_EXPORTS)
@@ -53,4 +54,5 @@ if TYPE_CHECKING:
     from .metrics import BinaryEval, BinaryReport, MulticlassEval
     from .models import build_model
     from .optimizers import build_optimizer
+    from .summary import LayerSummary, ModelSummary, summarize
     from .trainer import EarlyStopping, Trainer, load_data

@@ -28,6 +28,7 @@ from .throttle import Throttle
 from .screens.command_palette import CommandPalette
 from .screens.confirm_quit import ConfirmQuit
 from .screens.help import HelpScreen
+from .screens.model_summary import ModelSummaryScreen
 from .screens.path_prompt import PathPrompt
 from .screens.recall_prompt import RecallPrompt
 from .widgets.config_form import ConfigForm
@@ -467,6 +468,18 @@ class ClfApp(App[int]):
 
     def action_leave_form(self) -> None:
         self.set_focus(None)
+
+    def action_model_summary(self) -> None:
+        trainer = self.trainer
+        if trainer is None:
+            self.notify("No model yet: train (s) or open a checkpoint (ctrl+o).", severity="warning")
+            return
+        if self._busy:  # the summary's forward pass switches the model to eval mode for a moment
+            self.notify(self._busy_reason(), title="Cannot summarise now", severity="warning")
+            return
+        from clf_tui.engine.summary import summarize  # imports torch, which is loaded once there is a trainer
+
+        self.push_screen(ModelSummaryScreen(summarize(trainer.unwrapped_model, trainer.data.n_features)))
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.BINDINGS, keys.HELP_NOTES))

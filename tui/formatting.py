@@ -42,3 +42,13 @@ def threshold(value: float) -> str:
     """A decision threshold: two decimals when that is exact, four otherwise."""
     short = f"{value:.2f}"
     return short if abs(float(short) - value) < 5e-7 else f"{value:.4f}"
+
+
+def byte_size(n_bytes: int) -> str:
+    """A size in memory such as 512 B, 48.2 KiB or 1.3 MiB."""
+    size = float(n_bytes)
+    for unit in ("B", "KiB", "MiB"):
+        if size < 1024:
+            return f"{n_bytes} B" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GiB"

@@ -23,6 +23,8 @@ from .conftest import COMPACT, ENDED, WIDE, wait_ready, wait_until
 EPOCH_S = 0.025
 BINARY = RunConfig(dataset="moons", n_samples=400, epochs=40, device="cpu")
 MULTICLASS = RunConfig(dataset="digits", epochs=15, device="cpu")
+DEEP = RunConfig(dataset="moons", n_samples=400, hidden=(64, 32, 16, 8, 8, 4), dropout=0.1, loss="nll", device="cpu")
+"""An MLP too long for the summary screen at 80 x 24, so that it scrolls."""
 
 
 def seeded_run(config: RunConfig) -> list[Event]:
@@ -44,6 +46,12 @@ def binary_run() -> list[Event]:
 @pytest.fixture(scope="module")
 def multiclass_run() -> list[Event]:
     return seeded_run(MULTICLASS)
+
+
+async def open_model_summary(pilot: Pilot) -> None:
+    await wait_ready(pilot)
+    await pilot.press("m")
+    await pilot.pause()
 
 
 def replay(events: list[Event], keys: Iterable[str] = ()) -> Callable[[Pilot], Awaitable[None]]:
@@ -87,3 +95,11 @@ def test_multiclass_run_wide(snap_compare, multiclass_run: list[Event]) -> None:
 def test_multiclass_run_compact_evaluation_page(snap_compare, multiclass_run: list[Event]) -> None:
     keys = ["3", "right_square_bracket", "right_square_bracket"]
     assert snap_compare(ClfApp(MULTICLASS), terminal_size=COMPACT, run_before=replay(multiclass_run, keys))
+
+
+def test_model_summary_compact(snap_compare) -> None:
+    assert snap_compare(ClfApp(DEEP), terminal_size=COMPACT, run_before=open_model_summary)
+
+
+def test_model_summary_wide(snap_compare) -> None:
+    assert snap_compare(ClfApp(DEEP), terminal_size=WIDE, run_before=open_model_summary)
