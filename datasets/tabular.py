@@ -91,7 +91,8 @@ def read_npz(path: Path) -> Labelled:
         raise DataError(f"{path}: X has {len(X)} rows but y has {len(y)} labels; give one label per row")
     # float32 stays float32: a float64 twin of a large table would double its memory for no precision.
     X = X.astype(np.float32 if X.dtype == np.float32 else np.float64, copy=False)
-    outside = ~np.isfinite(X) | (np.abs(X) > FLOAT32_MAX)
+    # A finite float32 is within range by itself; only float64 needs the magnitude (and NaN fails both tests).
+    outside = ~np.isfinite(X) if X.dtype == np.float32 else ~(np.abs(X) <= FLOAT32_MAX)
     if outside.any():
         row, column = np.argwhere(outside)[0]
         raise DataError(f"{path}: X[{row}, {column}] is {X[row, column]}; features must be finite numbers "

@@ -26,6 +26,7 @@ from clf_tui.cli import main
 from clf_tui.engine import CheckpointError, RunConfig, Trainer, read_checkpoint
 from clf_tui.engine import atomic
 from clf_tui.engine.checkpoint import FORMAT_VERSION, write_checkpoint
+from tests.faults.archives import zipped
 
 SMALL = RunConfig(n_samples=120, hidden=(8,), epochs=2)
 
@@ -393,7 +394,7 @@ def broken_files(source: Path, folder: Path) -> dict[str, Path]:
     contents |= {f"{n} random bytes": rng.randbytes(n) for n in (1, 7, 512, 65_536)}
     contents["zip magic then noise"] = b"PK\x03\x04" + rng.randbytes(2048)
     contents |= {f"text ({name})": text for name, text in TEXTS.items()}
-    contents["a zip of other things"] = _zip({"readme.txt": b"hello", "data.bin": rng.randbytes(256)})
+    contents["a zip of other things"] = zipped({"readme.txt": b"hello", "data.bin": rng.randbytes(256)})
     contents["a checkpoint zip without data.pkl"] = _rezip(raw, drop="data.pkl")
     contents["a checkpoint zip with noise for data.pkl"] = _rezip(raw, replace={"data.pkl": rng.randbytes(300)})
     paths = {}
@@ -401,14 +402,6 @@ def broken_files(source: Path, folder: Path) -> dict[str, Path]:
         paths[name] = folder / f"broken{number:03d}.pt"
         paths[name].write_bytes(data)
     return paths
-
-
-def _zip(members: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
 
 
 def _rezip(raw: bytes, drop: str = "", replace: dict[str, bytes] | None = None) -> bytes:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import tempfile
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from hypothesis.extra import numpy as hnp
 from clf_tui import datasets
 from clf_tui.datasets import DataSplit, Scaler
 from clf_tui.engine.errors import DataError
+from tests.faults.archives import zipped
 
 FUZZ = settings(max_examples=250, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -196,15 +196,6 @@ def npz_members(draw: st.DrawFn) -> dict[str, np.ndarray]:
     if "missing" in faults:
         del members[draw(st.sampled_from(["X", "y"]))]
     return members
-
-
-def zipped(members: dict[str, bytes]) -> bytes:
-    """A zip archive holding ``members`` as they are: what np.load sees in a hand-made or damaged .npz."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
 
 
 def npz_bytes(members: dict[str, np.ndarray], save: Callable[..., None]) -> bytes:
