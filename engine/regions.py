@@ -17,20 +17,27 @@ GRID_MARGIN = 0.08
 """The grid reaches this fraction of the data's range beyond its extreme rows on every side."""
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True)
 class RegionGrid:
-    """The cell centres of an ``nx`` x ``ny`` grid over two features, in the model's (scaled) units.
+    """An ``nx`` x ``ny`` grid of equal cells over the rectangle ``x_bounds`` x ``y_bounds`` of two features,
+    in the model's (scaled) units.
 
-    Row 0 is the lowest value of the second feature, column 0 the lowest of the first; grids of
+    Row 0 holds the lowest values of the second feature, column 0 the lowest of the first; grids of
     probabilities over it have shape (ny, nx) for binary models and (ny, nx, k) for k classes.
     """
 
-    xs: np.ndarray
-    ys: np.ndarray
+    x_bounds: tuple[float, float]
+    y_bounds: tuple[float, float]
+    nx: int
+    ny: int
+
+    def __post_init__(self) -> None:
+        if self.nx < 1 or self.ny < 1:
+            raise ValueError(f"a grid needs at least one cell each way, not {self.nx} x {self.ny}")
 
     @classmethod
     def covering(cls, X: np.ndarray, nx: int, ny: int, margin: float = GRID_MARGIN) -> RegionGrid:
-        """A grid of ``nx`` x ``ny`` equal cells over the rows of ``X`` (n, 2), widened by ``margin`` of its range.
+        """A grid of ``nx`` x ``ny`` cells over the rows of ``X`` (n, 2), widened by ``margin`` of its range.
 
         Raises DataError unless ``X`` has exactly two features and at least one row.
         """
@@ -40,25 +47,36 @@ class RegionGrid:
             raise DataError(f"decision regions need exactly 2 features; this data has {n_features}")
         if len(X) == 0:
             raise DataError("decision regions need at least one row of data")
-        if nx < 1 or ny < 1:
-            raise ValueError(f"a grid needs at least one cell each way, not {nx} x {ny}")
-        axes = []
-        for values, n in ((X[:, 0], nx), (X[:, 1], ny)):
+        bounds = []
+        for values in (X[:, 0], X[:, 1]):
             low, high = float(values.min()), float(values.max())
             pad = margin * (high - low) if high > low else 1.0  # a constant feature still gets a range
-            edges = np.linspace(low - pad, high + pad, n + 1)
-            axes.append((edges[:-1] + edges[1:]) / 2)
-        return cls(axes[0], axes[1])
+            bounds.append((low - pad, high + pad))
+        return cls(bounds[0], bounds[1], nx, ny)
+
+    def resized(self, nx: int, ny: int) -> RegionGrid:
+        """A grid of ``nx`` x ``ny`` cells over the same rectangle."""
+        return RegionGrid(self.x_bounds, self.y_bounds, nx, ny)
 
     @property
     def shape(self) -> tuple[int, int]:
         """(ny, nx): rows, then columns."""
-        return len(self.ys), len(self.xs)
+        return self.ny, self.nx
 
     @property
     def cell_size(self) -> tuple[float, float]:
         """(width, height) of one cell."""
-        return _spacing(self.xs), _spacing(self.ys)
+        return _width(self.x_bounds) / self.nx, _width(self.y_bounds) / self.ny
+
+    @property
+    def xs(self) -> np.ndarray:
+        """The cell centres along the first feature."""
+        return _centres(self.x_bounds, self.nx)
+
+    @property
+    def ys(self) -> np.ndarray:
+        """The cell centres along the second feature."""
+        return _centres(self.y_bounds, self.ny)
 
     def points(self) -> np.ndarray:
         """Every cell centre as a float32 (ny * nx, 2) array, row by row from the lowest."""
@@ -67,9 +85,8 @@ class RegionGrid:
 
     def cells_of(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(rows, columns) of the cells holding each row of ``X``; rows beyond the grid go to its edge cells."""
-        columns = _cell_index(np.asarray(X)[:, 0], self.xs)
-        rows = _cell_index(np.asarray(X)[:, 1], self.ys)
-        return rows, columns
+        X = np.asarray(X)
+        return _cell_index(X[:, 1], self.y_bounds, self.ny), _cell_index(X[:, 0], self.x_bounds, self.nx)
 
 
 def grid_probabilities(trainer: Trainer, grid: RegionGrid) -> np.ndarray:
@@ -102,12 +119,16 @@ def contour_cells(probability: np.ndarray, threshold: float) -> np.ndarray:
     return marked
 
 
-def _spacing(centres: np.ndarray) -> float:
-    return float(centres[1] - centres[0]) if len(centres) > 1 else 1.0
+def _width(bounds: tuple[float, float]) -> float:
+    return bounds[1] - bounds[0]
 
 
-def _cell_index(values: np.ndarray, centres: np.ndarray) -> np.ndarray:
-    """The index of the cell (of equal width, centred on ``centres``) that holds each value, clipped to the grid."""
-    step = _spacing(centres)
-    index = np.floor((values - (centres[0] - step / 2)) / step).astype(np.int64)
-    return np.clip(index, 0, len(centres) - 1)
+def _centres(bounds: tuple[float, float], n: int) -> np.ndarray:
+    edges = np.linspace(bounds[0], bounds[1], n + 1)
+    return (edges[:-1] + edges[1:]) / 2
+
+
+def _cell_index(values: np.ndarray, bounds: tuple[float, float], n: int) -> np.ndarray:
+    """The cell of ``n`` equal ones across ``bounds`` that holds each value, clipped to the grid."""
+    index = np.floor((values - bounds[0]) / _width(bounds) * n).astype(np.int64)
+    return np.clip(index, 0, n - 1)

@@ -9,6 +9,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 from textual import on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -20,6 +21,7 @@ from textual.widgets import Footer
 
 from clf_tui.engine import ClfError, RunConfig
 from clf_tui.engine.metrics import BinaryEval, BinaryReport
+from clf_tui.engine.replay import EpochRecord
 
 from . import formatting, keys, messages
 from .evaluation import Evaluation
@@ -37,6 +39,7 @@ from .widgets.epoch_log import EpochLog
 from .widgets.evaluation_panel import EvaluationPanel
 from .widgets.loss_chart import LossChart
 from .widgets.page_tabs import PAGES, PageTabs
+from .widgets.region_map import RegionMap
 from .widgets.status_bar import RunState, StatusBar
 
 if TYPE_CHECKING:
@@ -89,6 +92,10 @@ class ClfApp(App[int]):
         self._form = ConfigForm(self._initial_config, id="form")
         self._data_summary = DataSummary(id="data")
         self._loss_chart = LossChart(id="loss")
+        self._regions = RegionMap(id="regions")
+        self._replay_epoch: int | None = None
+        """The earlier epoch shown instead of the latest, or None."""
+        self._live_evaluation: Evaluation | None = None
         self._log = EpochLog(id="log")
         self._evaluation_panel = EvaluationPanel(id="evaluation")
         self._status = StatusBar(id="status")
@@ -107,6 +114,7 @@ class ClfApp(App[int]):
                 yield self._data_summary
             with Vertical(id="training"):
                 yield self._loss_chart
+                yield self._regions
                 yield self._log
             yield self._evaluation_panel
         yield self._status
@@ -130,6 +138,7 @@ class ClfApp(App[int]):
 
     def on_resize(self, event: Resize) -> None:
         self._apply_layout(event.size)
+        self.call_after_refresh(self._fit_regions)
 
     def _apply_layout(self, size: Size) -> None:
         """Wide or compact, by terminal size; a no-op unless the size crosses WIDE_LAYOUT_MIN."""
@@ -197,9 +206,7 @@ class ClfApp(App[int]):
 
     def _start_new_run(self, config: RunConfig) -> None:
         self.trainer = None
-        self._pending_eval = None
-        self._loss_chart.clear()
-        self._evaluation_panel.clear()
+        self._clear_evaluations()
         self._log.add_note("── new run ──", style="dim")
         self._data_summary.show_note("loading the data…")
         self._runner.train(None, config, config.epochs)
@@ -251,12 +258,11 @@ class ClfApp(App[int]):
         data = trainer.data
         self._class_names = data.class_names
         self._data_summary.show(data)
+        self._regions.set_data(data.X_train, data.y_train, data.X_val, data.y_val, data.class_names, data.feature_names)
         self._status.set_run(str(trainer.device), trainer.config, data.name, trainer.total_epochs)
         if message.from_checkpoint:
             self._last_checkpoint = Path(message.origin)
-            self._pending_eval = None
-            self._loss_chart.clear()
-            self._evaluation_panel.clear()
+            self._clear_evaluations()
             self._form.set_config(trainer.config)
             self._evaluation_panel.set_threshold(trainer.threshold)
             self._log.set_header(data.task == "binary")
@@ -322,6 +328,8 @@ class ClfApp(App[int]):
                 self._data_summary.show_note("no data loaded: fix the settings and train (s)")
             self._redraw()
             return
+        if message.work in ("prepare", "restore") and self.trainer is not None and self._live_evaluation is None:
+            self._show_current_regions()  # an untrained model's regions, until the first epoch's arrive
         if message.work == "restore" and self.trainer is not None:
             self._log.add_note(f"opened {self._last_checkpoint}: {self.trainer.total_epochs} epochs trained, "
                                f"threshold {formatting.threshold(self.trainer.threshold)}", style="bold")
@@ -342,7 +350,8 @@ class ClfApp(App[int]):
             self._status.refresh()
 
     def _show_pending_evaluation(self) -> None:
-        if self._pending_eval is None:
+        """Show the latest evaluation that arrived, unless an earlier epoch is being replayed."""
+        if self._pending_eval is None or self._replay_epoch is not None:
             return
         event = self._pending_eval.event
         self._pending_eval = None
@@ -351,7 +360,92 @@ class ClfApp(App[int]):
         except ValueError as error:  # the metrics refuse, say, non-finite probabilities
             self.notify(str(error), title=f"Cannot evaluate epoch {event.epoch}", severity="error", markup=False)
             return
-        self._evaluation_panel.show(evaluation)
+        self._live_evaluation = evaluation
+        self._show_evaluation(evaluation, self._records_of(event.epoch))
+
+    def _show_evaluation(self, evaluation: Evaluation, record: EpochRecord | None, note: str = "") -> None:
+        """Show an epoch's evaluation and, when they were kept with it, its decision regions."""
+        self._evaluation_panel.show(evaluation, note)
+        self._regions.set_positive(self._evaluation_panel.positive)
+        if record is not None and record.grid is not None and record.grid_prob is not None:
+            self._regions.show(record.grid, record.grid_prob, evaluation.epoch, note)
+
+    def _records_of(self, epoch: int) -> EpochRecord | None:
+        records = self._runner.records
+        return None if records is None else records.get(epoch)
+
+    def _clear_evaluations(self) -> None:
+        """Forget the evaluations, curves and regions of the run that was shown."""
+        self._pending_eval = None
+        self._live_evaluation = None
+        self._replay_epoch = None
+        self._loss_chart.clear()
+        self._evaluation_panel.clear()
+        self._regions.clear()
+
+    # -- decision regions and replay --------------------------------------------------------
+
+    def _fit_regions(self) -> None:
+        """Ask for region grids of the pane's size (estimated from the screen while another page hides it), and
+        redraw the current model's at that size when nothing trains it."""
+        width, height = self._regions.content_size
+        if width < 4 or height < 3:
+            width, height = self.size.width - 4, self.size.height - 7
+        size = (max(width, 4), max(height - 1, 2))  # the pane's last line is the legend
+        if size == self._runner.region_size:
+            return
+        self._runner.region_size = size
+        if self._replay_epoch is None and not self._busy:
+            self._show_current_regions()
+
+    def on_region_map_resized(self) -> None:
+        self._fit_regions()
+
+    def _show_current_regions(self) -> None:
+        """The current model's regions over the data, computed here: only while no worker trains it."""
+        trainer = self.trainer
+        if trainer is None or not self._regions.available:
+            return
+        if self._runner.region_size is None:
+            self._fit_regions()
+        regions = self._runner.regions(trainer)
+        if regions is not None:
+            self._regions.show(*regions, trainer.total_epochs, "" if trainer.total_epochs else "untrained")
+
+    def action_step_epoch(self, steps: int) -> None:
+        """Show the evaluation (and regions) ``steps`` kept epochs away; past the latest, back to live."""
+        records = self._runner.records
+        latest = None if records is None else records.latest()
+        if records is None or latest is None or self._live_evaluation is None:
+            self.notify("No epochs to step through yet: train (s) first.", title="Replay", severity="warning")
+            return
+        current = latest.epoch if self._replay_epoch is None else self._replay_epoch
+        record = records.step(current, steps)
+        if record is None or record.epoch >= latest.epoch:
+            self._show_live()
+            return
+        evaluation = Evaluation(record.epoch, records.y_true, record.y_prob.astype(np.float32), self._class_names)
+        self._replay_epoch = record.epoch
+        note = f"replay, latest {latest.epoch}"
+        self._show_evaluation(evaluation, record, note)
+        self._loss_chart.mark_epoch(record.epoch)
+
+    def _show_live(self) -> None:
+        """Leave replay: the latest evaluation again, the newest one that arrived meanwhile if any."""
+        was_replaying = self._replay_epoch is not None
+        self._replay_epoch = None
+        self._loss_chart.mark_epoch(None)
+        if self._pending_eval is not None:
+            self._show_pending_evaluation()
+        elif was_replaying and self._live_evaluation is not None:
+            self._show_evaluation(self._live_evaluation, self._records_of(self._live_evaluation.epoch))
+
+    def action_toggle_points(self) -> None:
+        points = self._regions.toggle_points()
+        if not self._regions.available:
+            self.notify("The decision regions need data with two features.", severity="warning")
+        else:
+            self.notify(f"The decision regions show the {points} points.")
 
     # -- threshold ----------------------------------------------------------------------
 
@@ -398,10 +492,12 @@ class ClfApp(App[int]):
                         markup=False)
         elif evaluation is not None:
             self._evaluation_panel.cycle_class(step)
+            self._regions.set_positive(self._evaluation_panel.positive)
 
     def _set_threshold(self, threshold: float) -> BinaryReport | None:
         self._show_pending_evaluation()
         report = self._evaluation_panel.set_threshold(threshold)
+        self._regions.set_threshold(self._evaluation_panel.threshold)
         if report is None:
             self.notify(f"Threshold {formatting.threshold(self.threshold)}; it applies once a model is evaluated.")
         return report

@@ -50,6 +50,18 @@ BINDINGS: list[Binding] = [
             tooltip="Compact layout: show the loss chart and the log."),
     Binding("3", "show_page('evaluation')", "Evaluation page", id="page.evaluation", group=PAGES,
             tooltip="Compact layout: show the confusion matrix, probabilities and curves."),
+    Binding("4", "show_page('regions')", "Regions page", id="page.regions", group=PAGES,
+            tooltip="Compact layout: show the decision regions of two-feature data."),
+    Binding("comma", "step_epoch(-1)", "Earlier epoch", id="replay.back", show=False,
+            tooltip="Replay: show the matrix, curves and regions of the epoch before the one shown."),
+    Binding("full_stop", "step_epoch(1)", "Later epoch", id="replay.forward", show=False,
+            tooltip="Replay: show the next epoch; past the latest, back to live."),
+    Binding("less_than_sign", "step_epoch(-1000000)", "First epoch", id="replay.first", show=False,
+            tooltip="Replay: jump to the first epoch kept."),
+    Binding("greater_than_sign", "step_epoch(1000000)", "Latest epoch", id="replay.latest", show=False,
+            tooltip="Leave replay: back to the latest epoch."),
+    Binding("t", "toggle_points", "Training/validation points", id="regions.points", show=False,
+            tooltip="Decision regions: draw the training or the validation points."),
     Binding("m", "model_summary", "Model summary", id="model.summary", show=False,
             tooltip="Each layer of the model with its output shape and parameters, the totals and the size in memory."),
     Binding("question_mark", "help", "Help", id="app.help", tooltip="Show every key and what it does."),
@@ -71,7 +83,15 @@ P(that class), which moves the one-vs-rest rates, the curve marks and the cursor
 same run. Changing any setting but epochs makes the next start a new run; [b]n[/b] starts over at \
 any time. Save writes the threshold with the weights, and open brings both back.
 
-[b]Layout.[/b] From 120 x 36 every pane is visible; below that, [b]1[/b] [b]2[/b] [b]3[/b] switch \
+[b]Decision regions.[/b] For two-feature data, each cell is shaded by the class predicted there (stronger \
+where the model is surer), [b]•[/b] marks the contour at the threshold, and the validation points ([b]t[/b]: \
+training) are drawn by class. Other data has no map, and the pane says why.
+
+[b]Replay.[/b] Every epoch's evaluation is kept: [b],[/b] and [b].[/b] step back and forth, [b]<[/b] jumps \
+to the first and [b]>[/b] back to the latest. The matrix, curves, probabilities and regions show that epoch; \
+the loss chart marks it.
+
+[b]Layout.[/b] From 120 x 36 every pane is visible; below that, [b]1[/b] to [b]4[/b] switch \
 pages. [b]e[/b] moves to the form (Tab between fields, Escape to leave); a refused value says why \
 under the form. [b]ctrl+p[/b] searches every command.
 """

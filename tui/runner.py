@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 from textual import on, work
 from textual.message import Message
 from textual.widget import Widget
@@ -19,10 +20,13 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from clf_tui import engine
 from clf_tui.engine import ClfError, RunConfig, RunControl
 from clf_tui.engine.events import CheckpointSaved, EpochEnded, EvalReady, Event
+from clf_tui.engine.regions import RegionGrid, grid_probabilities
+from clf_tui.engine.replay import EpochRecords
 
 from .messages import EpochsEnded, TrainerReady, WorkFinished, wrap
 
 if TYPE_CHECKING:
+    from clf_tui.datasets import DataSplit
     from clf_tui.engine import Trainer
 
 TRAINING_GROUP = "training"
@@ -56,6 +60,14 @@ class Runner(Widget):
     def __init__(self) -> None:
         super().__init__()
         self._control: RunControl | None = None
+        self.records: EpochRecords | None = None
+        """The evaluations of the latest trainer's epochs, for replay; workers add to them, the app reads."""
+        self.region_size: tuple[int, int] | None = None
+        """(columns, rows) of the decision-region grid to compute with each evaluation, set by the app from
+        its pane; None for no regions."""
+        self._recorded: Trainer | None = None
+        self._grid: RegionGrid | None = None
+        self._grid_data: DataSplit | None = None
 
     @property
     def busy(self) -> bool:
@@ -82,6 +94,8 @@ class Runner(Widget):
             self.app.post_message(TrainerReady(trainer, origin="config"))
         try:
             for event in trainer.run(n_epochs, control=control):
+                if isinstance(event, EvalReady):
+                    self.record(trainer, event)
                 held.add(event)
         finally:  # a failing run still shows the epochs it finished
             held.post()
@@ -96,7 +110,30 @@ class Runner(Widget):
             self.app.post_message(EpochsEnded(history))
         if trainer.total_epochs:
             y_true, y_prob = trainer.evaluate()
-            self.forward(EvalReady(trainer.total_epochs, y_true, y_prob))
+            event = EvalReady(trainer.total_epochs, y_true, y_prob)
+            self.record(trainer, event)
+            self.forward(event)
+
+    def record(self, trainer: Trainer, event: EvalReady) -> None:
+        """Keep ``event`` for replay, with the model's decision regions for two-feature data; in the worker's thread,
+        between two epochs, so the model is not training."""
+        if self._recorded is not trainer or self.records is None:
+            self.records, self._recorded = EpochRecords(event.y_true), trainer
+        grid, grid_prob = self.regions(trainer) or (None, None)
+        self.records.add(event.epoch, event.y_prob, grid, grid_prob)
+
+    def regions(self, trainer: Trainer) -> tuple[RegionGrid, np.ndarray] | None:
+        """The model's probabilities over a grid of ``region_size`` that covers the trainer's data (both splits);
+        None without two features or a size. Call it only where nothing trains the model meanwhile."""
+        size, data = self.region_size, trainer.data
+        if size is None or data is None or data.n_features != 2:
+            return None
+        if self._grid is None or self._grid_data is not data or (self._grid.nx, self._grid.ny) != size:
+            self._grid_data = data
+            extremes = [split.min(axis=0) for split in (data.X_train, data.X_val) if len(split)]
+            extremes += [split.max(axis=0) for split in (data.X_train, data.X_val) if len(split)]
+            self._grid = RegionGrid.covering(np.stack(extremes), *size)  # the extremes are all a grid needs
+        return self._grid, grid_probabilities(trainer, self._grid)
 
     @work(thread=True, exit_on_error=False, group="checkpoint")
     def save(self, trainer: Trainer, path: Path) -> None:

@@ -1,8 +1,8 @@
 """Screenshots of the main screen after a seeded run, replayed with fixed timings through the app's message path.
 
 A live run's timings (samples/s, elapsed) differ every time, so each data set is trained once,
-headless and seeded, and its events are replayed with a fixed duration per epoch through the
-Runner, exactly as a training worker forwards them.
+headless and seeded, and its trainer and events are replayed with a fixed duration per epoch
+through the Runner, exactly as a training worker forwards them.
 """
 
 from __future__ import annotations
@@ -14,8 +14,10 @@ import pytest
 from textual.pilot import Pilot
 
 from clf_tui.engine import RunConfig, Trainer
-from clf_tui.engine.events import EpochEnded, Event
+from clf_tui.engine.events import EpochEnded, EvalReady, Event
+from clf_tui.engine.replay import EpochRecords
 from clf_tui.tui.app import ClfApp
+from clf_tui.tui.messages import TrainerReady
 from clf_tui.tui.runner import Runner
 
 from .conftest import COMPACT, ENDED, WIDE, wait_ready, wait_until
@@ -25,27 +27,50 @@ BINARY = RunConfig(dataset="moons", n_samples=400, epochs=40, device="cpu")
 MULTICLASS = RunConfig(dataset="digits", epochs=15, device="cpu")
 DEEP = RunConfig(dataset="moons", n_samples=400, hidden=(64, 32, 16, 8, 8, 4), dropout=0.1, loss="nll", device="cpu")
 """An MLP too long for the summary screen at 80 x 24, so that it scrolls."""
+BLOBS = RunConfig(dataset="blobs", n_samples=300, n_classes=3, epochs=12, device="cpu")
+REGION_SIZE = (76, 17)
+"""The region grid of the recorded runs: the regions page's at 80 x 24; other panes draw it resampled."""
 
 
-def seeded_run(config: RunConfig) -> list[Event]:
-    """The events of a headless run of ``config``, every epoch taking EPOCH_S."""
+@dataclasses.dataclass(frozen=True)
+class SeededRun:
+    """A headless run: its trainer, its events, and the evaluations a training worker would have kept of it."""
+
+    trainer: Trainer
+    events: list[Event]
+    records: EpochRecords
+
+
+def seeded_run(config: RunConfig) -> SeededRun:
+    """The events of a headless run of ``config``, every epoch taking EPOCH_S, with its epochs recorded."""
     trainer = Trainer.from_config(config)
     n_train = len(trainer.data.y_train)
-    return [
-        dataclasses.replace(event, duration_s=EPOCH_S, samples_per_s=n_train / EPOCH_S)
-        if isinstance(event, EpochEnded) else event
-        for event in trainer.run(config.epochs)
-    ]
+    recorder = Runner()
+    recorder.region_size = REGION_SIZE
+    events = []
+    for event in trainer.run(config.epochs):
+        if isinstance(event, EpochEnded):
+            event = dataclasses.replace(event, duration_s=EPOCH_S, samples_per_s=n_train / EPOCH_S)
+        elif isinstance(event, EvalReady):
+            recorder.record(trainer, event)
+        events.append(event)
+    assert recorder.records is not None
+    return SeededRun(trainer, events, recorder.records)
 
 
 @pytest.fixture(scope="module")
-def binary_run() -> list[Event]:
+def binary_run() -> SeededRun:
     return seeded_run(BINARY)
 
 
 @pytest.fixture(scope="module")
-def multiclass_run() -> list[Event]:
+def multiclass_run() -> SeededRun:
     return seeded_run(MULTICLASS)
+
+
+@pytest.fixture(scope="module")
+def blobs_run() -> SeededRun:
+    return seeded_run(BLOBS)
 
 
 async def open_model_summary(pilot: Pilot) -> None:
@@ -54,15 +79,19 @@ async def open_model_summary(pilot: Pilot) -> None:
     await pilot.pause()
 
 
-def replay(events: list[Event], keys: Iterable[str] = ()) -> Callable[[Pilot], Awaitable[None]]:
-    """Feed ``events`` to the app once it is ready, wait until they are drawn, then press ``keys``."""
+def replay(run: SeededRun, keys: Iterable[str] = ()) -> Callable[[Pilot], Awaitable[None]]:
+    """Feed ``run``'s events to the app once it is ready, wait until they are drawn, then press ``keys``."""
 
     async def run_before(pilot: Pilot) -> None:
         app = pilot.app
         assert isinstance(app, ClfApp)
         await wait_ready(pilot)
         runner = app.query_one(Runner)
-        for event in events:
+        # As a training worker does: the trainer it built first (so the panes drawn from the model show the
+        # trained one), then the run's events, each evaluation kept for replay.
+        app.post_message(TrainerReady(run.trainer, origin="config"))
+        runner.records = run.records
+        for event in run.events:
             runner.forward(event)
         await wait_until(pilot, lambda: app.run_state in ENDED)
         await pilot.press(*keys)
@@ -71,28 +100,28 @@ def replay(events: list[Event], keys: Iterable[str] = ()) -> Callable[[Pilot], A
     return run_before
 
 
-def test_binary_run_wide(snap_compare, binary_run: list[Event]) -> None:
+def test_binary_run_wide(snap_compare, binary_run: SeededRun) -> None:
     assert snap_compare(ClfApp(BINARY), terminal_size=WIDE, run_before=replay(binary_run))
 
 
-def test_binary_run_compact_training_page(snap_compare, binary_run: list[Event]) -> None:
+def test_binary_run_compact_training_page(snap_compare, binary_run: SeededRun) -> None:
     assert snap_compare(ClfApp(BINARY), terminal_size=COMPACT, run_before=replay(binary_run, ["2"]))
 
 
-def test_binary_run_compact_evaluation_page_after_threshold_keys(snap_compare, binary_run: list[Event]) -> None:
+def test_binary_run_compact_evaluation_page_after_threshold_keys(snap_compare, binary_run: SeededRun) -> None:
     keys = ["3", "shift+right", "shift+right", "shift+right", "right", "right"]
     assert snap_compare(ClfApp(BINARY), terminal_size=COMPACT, run_before=replay(binary_run, keys))
 
 
-def test_binary_run_compact_configuration_page(snap_compare, binary_run: list[Event]) -> None:
+def test_binary_run_compact_configuration_page(snap_compare, binary_run: SeededRun) -> None:
     assert snap_compare(ClfApp(BINARY), terminal_size=COMPACT, run_before=replay(binary_run, ["1"]))
 
 
-def test_multiclass_run_wide(snap_compare, multiclass_run: list[Event]) -> None:
+def test_multiclass_run_wide(snap_compare, multiclass_run: SeededRun) -> None:
     assert snap_compare(ClfApp(MULTICLASS), terminal_size=WIDE, run_before=replay(multiclass_run))
 
 
-def test_multiclass_run_compact_evaluation_page(snap_compare, multiclass_run: list[Event]) -> None:
+def test_multiclass_run_compact_evaluation_page(snap_compare, multiclass_run: SeededRun) -> None:
     keys = ["3", "right_square_bracket", "right_square_bracket"]
     assert snap_compare(ClfApp(MULTICLASS), terminal_size=COMPACT, run_before=replay(multiclass_run, keys))
 
@@ -103,3 +132,26 @@ def test_model_summary_compact(snap_compare) -> None:
 
 def test_model_summary_wide(snap_compare) -> None:
     assert snap_compare(ClfApp(DEEP), terminal_size=WIDE, run_before=open_model_summary)
+
+
+def test_binary_regions_compact(snap_compare, binary_run: SeededRun) -> None:
+    assert snap_compare(ClfApp(BINARY), terminal_size=COMPACT, run_before=replay(binary_run, ["4"]))
+
+
+def test_binary_regions_compact_replayed_at_a_lower_threshold(snap_compare, binary_run: SeededRun) -> None:
+    keys = ["4", "comma", "comma", "comma", "shift+left", "shift+left", "shift+left"]
+    assert snap_compare(ClfApp(BINARY), terminal_size=COMPACT, run_before=replay(binary_run, keys))
+
+
+def test_multiclass_regions_wide_with_training_points(snap_compare, blobs_run: SeededRun) -> None:
+    keys = ["t", "right_square_bracket"]
+    assert snap_compare(ClfApp(BLOBS), terminal_size=WIDE, run_before=replay(blobs_run, keys))
+
+
+def test_regions_of_data_with_many_features_say_why_not_compact(snap_compare, multiclass_run: SeededRun) -> None:
+    assert snap_compare(ClfApp(MULTICLASS), terminal_size=COMPACT, run_before=replay(multiclass_run, ["4"]))
+
+
+def test_replayed_epoch_wide(snap_compare, binary_run: SeededRun) -> None:
+    keys = ["less_than_sign", "full_stop", "full_stop"]
+    assert snap_compare(ClfApp(BINARY), terminal_size=WIDE, run_before=replay(binary_run, keys))

@@ -31,6 +31,7 @@ class EvaluationPanel(Container):
         self.report: BinaryReport | None = None
         """The counts and rates shown, at ``threshold``."""
         self._evaluation: Evaluation | None = None
+        self._note = ""
         self._confusion = ConfusionMatrixView(id="confusion")
         self._probability = ProbabilityView(id="probability")
         self._roc = CurveChart("roc", id="roc")
@@ -55,9 +56,10 @@ class EvaluationPanel(Container):
         """The sorted evaluation of the positive class against the rest, if there is an evaluation."""
         return None if self._evaluation is None else self._evaluation.binary(self.positive)
 
-    def show(self, evaluation: Evaluation) -> None:
-        """Show ``evaluation`` at the current threshold."""
+    def show(self, evaluation: Evaluation, note: str = "") -> None:
+        """Show ``evaluation`` at the current threshold; ``note`` follows its epoch under the matrix."""
         self._evaluation = evaluation
+        self._note = note
         self.positive = 1 if evaluation.is_binary else min(self.positive, evaluation.n_classes - 1)
         self.set_class(not evaluation.is_binary, "-multiclass")
         self._show_positive_class()
@@ -82,7 +84,7 @@ class EvaluationPanel(Container):
         else:
             confusion.show_multiclass(evaluation.multiclass, evaluation.class_names, self.positive, report)
             confusion.border_title = f"confusion (argmax) · accuracy {formatting.rate(evaluation.multiclass.accuracy)}"
-        confusion.border_subtitle = f"epoch {evaluation.epoch}"
+        confusion.border_subtitle = " · ".join(part for part in (f"epoch {evaluation.epoch}", self._note) if part)
         self._roc.set_point(report)
         self._pr.set_point(report)
         self._probability.set_threshold(self.threshold)

@@ -20,6 +20,7 @@ class LossChart(PlotextPlot):
         self._train: list[float] = []
         self._val: list[float | None] = []
         self._stride = 1
+        self._marked: int | None = None
         self._dirty = True
 
     @property
@@ -48,7 +49,14 @@ class LossChart(PlotextPlot):
         self._train.clear()
         self._val.clear()
         self._stride = 1
+        self._marked = None
         self._dirty = True
+
+    def mark_epoch(self, epoch: int | None) -> None:
+        """Draw a vertical line at ``epoch`` (the one replayed), or none; redraws at once."""
+        self._marked = epoch
+        self._dirty = True
+        self.flush()
 
     def flush(self) -> None:
         """Redraw if points arrived since the last redraw."""
@@ -64,6 +72,8 @@ class LossChart(PlotextPlot):
             val = [(e, v) for e, v in zip(self._epochs, self._val) if v is not None]
             if val:
                 plt.plot([e for e, _ in val], [v for _, v in val], label="val", marker="braille", color="orange")
+            if self._marked is not None:
+                plt.vline(self._marked, color="gray")
         self.refresh()
 
     def on_mount(self) -> None:  # PlotextPlot's own on_mount runs too (Textual calls each class's handler)

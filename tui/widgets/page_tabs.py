@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from textual.widgets import Static
 
-PAGES = {"config": "Config", "training": "Training", "evaluation": "Evaluation"}
-"""Page id -> title, in key order (1, 2, 3)."""
+PAGES = {"config": "Config", "training": "Training", "evaluation": "Evaluation", "regions": "Regions"}
+"""Page id -> title, in key order (1, 2, 3, 4)."""
 
 
 class PageTabs(Static):
-    """``1 Config  2 Training  3 Evaluation``, shown only where the panes do not fit side by side."""
+    """``1 Config  2 Training  3 Evaluation  4 Regions``, shown only where the panes do not fit side by side."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
