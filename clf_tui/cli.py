@@ -55,6 +55,8 @@ def build_train_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", metavar="DIR", help="folder for checkpoint.pt, config.toml and metrics.csv "
                         "(default: OUT_DIR/DATASET-TIMESTAMP)")
     parser.add_argument("--resume", metavar="CHECKPOINT", help="continue a saved run for --epochs more epochs")
+    parser.add_argument("--tensorboard", metavar="DIR", help="also write TensorBoard logs to DIR: losses and "
+                        "metrics per epoch, the final PR curves, the settings (pip install 'clf-tui[tensorboard]')")
     _add_config_options(parser)
     return parser
 

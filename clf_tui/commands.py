@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import io
 import signal
@@ -20,6 +21,7 @@ from clf_tui.engine.config import FIELDS
 from clf_tui.engine.distributed import Launch, torchrun_launch
 from clf_tui.engine.events import CheckpointSaved, RunEnded
 from clf_tui.report import ProgressPrinter, evaluation_summary
+from clf_tui.tensorboard_export import TensorBoardLog, require_tensorboard
 
 RESUME_OVERRIDES = {"epochs", "device"}
 EXIT_DIVERGED = 1
@@ -32,6 +34,8 @@ def train(args: argparse.Namespace) -> int:
     """
     launch = torchrun_launch()
     try:
+        if args.tensorboard:
+            require_tensorboard()
         trainer, cfg = _build_trainer(args)
     except (UsageError, ClfError):
         if launch is None or launch.is_main:
@@ -90,25 +94,33 @@ def _train_and_report(args: argparse.Namespace, trainer: Trainer, cfg: RunConfig
 
 def _run_and_report(args: argparse.Namespace, trainer: Trainer, cfg: RunConfig, control: RunControl,
                     console: Console) -> str:
-    """Train under ``control``, then write the metrics and print the summary and the files written;
-    returns why the run ended."""
+    """Train under ``control`` (logging to --tensorboard if given), then write the metrics and print the
+    summary and the files written; returns why the run ended."""
     data = trainer.data
     out = Path(args.out) if args.out else Path(cfg.out_dir) / f"{Path(data.name).stem}-{time.strftime('%Y%m%d-%H%M%S')}"
     config_path = cfg.save(out / "config.toml")
     checkpoint, reason = "none (the run diverged before it finished an epoch)", "completed"
-    with ProgressPrinter(console) as printer:
-        for event in trainer.run(cfg.epochs, control=control, checkpoint_path=out / "checkpoint.pt"):
-            printer.handle(event)
-            if isinstance(event, CheckpointSaved):
-                checkpoint = event.path
-            elif isinstance(event, RunEnded):
-                reason = event.reason
-    metrics_path = write_metrics_csv(out / "metrics.csv", trainer.history_rows())
+    board = TensorBoardLog(Path(args.tensorboard), cfg) if args.tensorboard else None
+    with board or contextlib.nullcontext():
+        with ProgressPrinter(console) as printer:
+            for event in trainer.run(cfg.epochs, control=control, checkpoint_path=out / "checkpoint.pt"):
+                printer.handle(event)
+                if board is not None:
+                    board.handle(event)
+                if isinstance(event, CheckpointSaved):
+                    checkpoint = event.path
+                elif isinstance(event, RunEnded):
+                    reason = event.reason
+        metrics_path = write_metrics_csv(out / "metrics.csv", trainer.history_rows())
 
-    if trainer.total_epochs > 0:
-        y_true, y_prob = trainer.evaluate()
-        console.print(evaluation_summary(y_true, y_prob, trainer.threshold, data.class_names))
+        if trainer.total_epochs > 0:
+            y_true, y_prob = trainer.evaluate()
+            if board is not None:
+                board.write_pr_curves(trainer.total_epochs, y_true, y_prob, data.class_names)
+            console.print(evaluation_summary(y_true, y_prob, trainer.threshold, data.class_names))
     console.print(f"checkpoint  {checkpoint}\nconfig      {config_path}\nmetrics     {metrics_path}")
+    if board is not None:
+        console.print(f"tensorboard {board.log_dir}")
     return reason
 
 

@@ -20,6 +20,7 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from clf_tui.engine import ClfError, RunConfig
+from clf_tui.engine.atomic import write_atomic
 from clf_tui.engine.metrics import BinaryEval, BinaryReport
 from clf_tui.engine.replay import EpochRecord
 
@@ -33,6 +34,7 @@ from .screens.help import HelpScreen
 from .screens.model_summary import ModelSummaryScreen
 from .screens.path_prompt import PathPrompt
 from .screens.recall_prompt import RecallPrompt
+from .text_export import render_view
 from .widgets.config_form import ConfigForm
 from .widgets.data_summary import DataSummary
 from .widgets.epoch_log import EpochLog
@@ -548,6 +550,36 @@ class ClfApp(App[int]):
             return
         self.run_state = "loading"
         self._runner.restore(str(path))
+
+    # -- export -----------------------------------------------------------------------------
+
+    def action_export_view(self) -> None:
+        """Save the charts and the confusion matrix, as they are now, to a text file the user names.
+
+        It reads only what the panes hold, so it works while a run trains.
+        """
+        if self._current_evaluation() is None:  # says to train or open a checkpoint first
+            return
+        self._loss_chart.flush()
+        trainer = self.trainer
+        config = trainer.config if trainer is not None else None
+        text = render_view(run=self._status.summary, config=config, loss=self._loss_chart,
+                           evaluation=self._evaluation_panel)
+        name = Path(trainer.data.name).stem if trainer is not None else "view"
+        default = Path((config or self._initial_config).out_dir) / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.txt"
+        self.push_screen(PathPrompt("Save the view as text", str(default), must_exist=False, suffixes=(".txt",)),
+                         partial(self._write_view, text))
+
+    def _write_view(self, text: str, path: Path | None) -> None:
+        if path is None:
+            return
+        try:
+            write_atomic(path, text.encode("utf-8"))  # a few kilobytes: quick enough for the UI thread
+        except OSError as error:
+            self.notify(f"{path}: {error.strerror or error}", title="Could not save the view", severity="error",
+                        markup=False)
+            return
+        self.notify(str(path), title="View saved", markup=False)
 
     # -- pages, form, help, quit ------------------------------------------------------------
 

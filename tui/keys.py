@@ -64,6 +64,8 @@ BINDINGS: list[Binding] = [
             tooltip="Decision regions: draw the training or the validation points."),
     Binding("m", "model_summary", "Model summary", id="model.summary", show=False,
             tooltip="Each layer of the model with its output shape and parameters, the totals and the size in memory."),
+    Binding("x", "export_view", "Save view as text", id="view.export", show=False,
+            tooltip="Save the loss, ROC and PR charts and the confusion matrix, as shown now, to a plain text file."),
     Binding("question_mark", "help", "Help", id="app.help", tooltip="Show every key and what it does."),
     Binding("q", "quit", "Quit", id="app.quit",
             tooltip="Quit (asks first while training, then stops it cleanly)."),

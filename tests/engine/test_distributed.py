@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 import torch.distributed as dist
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from torch.utils.data import DataLoader, TensorDataset
 
 from clf_tui.engine import ClfError, DataError, RunConfig, TensorBatches, Trainer, read_checkpoint
@@ -80,19 +81,24 @@ def test_distribute_refuses_what_ranks_cannot_share_before_joining_a_group() -> 
 
 @pytest.mark.skipif(not dist.is_available() or not dist.is_gloo_available(), reason="needs torch.distributed with gloo")
 def test_two_processes_train_like_one_with_twice_the_batch_and_only_rank_0_writes(tmp_path: Path) -> None:
-    out = tmp_path / "run"
+    out, log_dir = tmp_path / "run", tmp_path / "tb"
     env = {name: value for name, value in os.environ.items() if name not in ("RANK", "WORLD_SIZE", "LOCAL_RANK")}
     # --standalone: a rendezvous on a free local port, so parallel test runs do not clash.
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
-               "-m", "clf_tui", "train", *RUN_OPTIONS, "--out", str(out)]
+               "-m", "clf_tui", "train", *RUN_OPTIONS, "--out", str(out), "--tensorboard", str(log_dir)]
     result = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
     assert result.returncode == 0, result.stderr
     # One set of progress lines and files: rank 1 printed and wrote nothing of its own.
     assert len(re.findall(r"^epoch \d+/", result.stdout, flags=re.MULTILINE)) == EPOCHS
     assert result.stdout.count("checkpoint  ") == 1 and "rank 0 of 2 processes, gloo" in result.stdout
     assert sorted(path.name for path in out.iterdir()) == ["checkpoint.pt", "config.toml", "metrics.csv"]
+    assert len(list(log_dir.iterdir())) == 1  # rank 0's TensorBoard event file
     with (out / "metrics.csv").open() as handle:
-        recorded = list(csv.DictReader(handle))[-1]
+        rows = list(csv.DictReader(handle))
+    recorded = rows[-1]
+    log = EventAccumulator(str(log_dir))
+    log.Reload()
+    assert [event.step for event in log.Scalars("loss/train")] == [int(row["epoch"]) for row in rows]
 
     # The checkpoint (plain weights, no DDP prefix) loads in one process, which gets the
     # metrics that the two ranks gathered: the same rows, in the same order, with the same weights.

@@ -45,6 +45,7 @@ OTHER_VALUES = ["0", "1", "-1", "0.5", "true", "no", "nan", "abc", ""]
 TRAIN_OPTIONS = {
     **{f"--{name.replace('_', '-')}": FIELD_VALUES.get(name, OTHER_VALUES) for name in FIELDS},
     "--config": FILES, "--resume": FILES, "--out": ["out", "folder/run", "good.csv", ""],
+    "--tensorboard": ["tb", "folder/tb", "good.csv", "good.csv/tb", ""],
 }
 EVAL_OPTIONS = {
     "--threshold": ["0.5", "0", "1", "2", "-0.1", "nan", "inf", "x", ""],

@@ -1,4 +1,4 @@
-"""PathPrompt: asks for a checkpoint path, typed or picked from a tree of folders and checkpoint files."""
+"""PathPrompt: asks for a file path, typed or picked from a tree of folders and files (checkpoints by default)."""
 
 from __future__ import annotations
 
@@ -17,12 +17,16 @@ CHECKPOINT_SUFFIXES = (".pt", ".pth")
 
 
 class CheckpointTree(DirectoryTree):
-    """Folders and checkpoint files only, hidden ones left out."""
+    """Folders and files named with one of ``suffixes`` (checkpoints by default) only, hidden ones left out."""
+
+    def __init__(self, path: Path, *, suffixes: tuple[str, ...] = CHECKPOINT_SUFFIXES, id: str | None = None) -> None:
+        self.suffixes = suffixes
+        super().__init__(path, id=id)
 
     def filter_paths(self, paths: Iterable[Path]) -> Iterable[Path]:
         return [
             path for path in paths
-            if not path.name.startswith(".") and (path.is_dir() or path.suffix in CHECKPOINT_SUFFIXES)
+            if not path.name.startswith(".") and (path.is_dir() or path.suffix in self.suffixes)
         ]
 
 
@@ -37,11 +41,13 @@ class PathPrompt(ModalScreen[Path | None]):
     AUTO_FOCUS = "#path"
     BINDINGS = [Binding("escape", "dismiss_none", "Cancel", id="path.cancel", tooltip="Close without a path.")]
 
-    def __init__(self, title: str, default: str, *, must_exist: bool) -> None:
+    def __init__(self, title: str, default: str, *, must_exist: bool,
+                 suffixes: tuple[str, ...] = CHECKPOINT_SUFFIXES) -> None:
         super().__init__()
         self._title = title
         self._default = default
         self._must_exist = must_exist
+        self._suffixes = suffixes
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="path-dialog") as dialog:
@@ -49,7 +55,7 @@ class PathPrompt(ModalScreen[Path | None]):
             yield Static("Enter accepts the path · Tab moves to the file tree · Escape cancels", classes="hint")
             yield Input(self._default, id="path")
             yield Static(id="path-note")
-            yield CheckpointTree(_browse_root(Path(self._default).expanduser()), id="tree")
+            yield CheckpointTree(_browse_root(Path(self._default).expanduser()), suffixes=self._suffixes, id="tree")
 
     def on_mount(self) -> None:
         self._describe(self._default)
