@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from . import loader_batches
-from .batching import TensorBatches
 from .control import RunControl
 from .errors import ClfError, ConfigError, DataError
 
@@ -25,8 +24,11 @@ if TYPE_CHECKING:
 
 StopReason = Literal["completed", "exploded", "stopped"]
 EDGE_FRACTION = 0.1
-"""The first tenth of the sweep is left out of the suggestion: the smoothed loss is still
-catching up with the raw one there, and a single lucky batch can look like a steep fall."""
+"""The first tenth of the sweep is left out of the suggestion: the smoothed loss averages only a
+few batches there, and one unlucky first batch can look like a steep fall."""
+SLOPE_FRACTION = 0.03
+"""The slope at a point spans this fraction of the curve on either side (3 steps of 100)."""
+NO_SUGGESTION = "the smoothed loss never fell (try a lower start or a higher end rate)"
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,7 @@ class LRFinderResult:
     losses: tuple[float, ...]
     """The training loss of each step's batch, before that step's update."""
     smoothed: tuple[float, ...]
-    """Exponential moving average of ``losses``, starting at the first."""
+    """Exponential moving average of ``losses``, bias-corrected (see ``find_lr``)."""
     stop_reason: StopReason
     suggestion_index: int | None
     """Index into ``lrs`` of the suggested rate; None when the smoothed loss never fell."""
@@ -57,18 +59,21 @@ class LRFinderResult:
         return None if self.suggestion_index is None else self.lrs[self.suggestion_index]
 
     @property
-    def message(self) -> str:
-        """How the sweep went, in one line."""
+    def outcome(self) -> str:
+        """How the sweep went, in words: how far it got and why it ended."""
         taken = len(self.lrs)
         if self.stop_reason == "completed":
-            how = f"swept {self.start_lr:.3g} to {self.end_lr:.3g} in {taken} steps"
-        elif self.stop_reason == "exploded":
-            how = f"the loss exploded at step {taken} of {self.n_steps} (lr {self.lrs[-1]:.3g})"
-        else:
-            how = f"stopped at step {taken} of {self.n_steps}"
+            return f"swept {self.start_lr:.3g} to {self.end_lr:.3g} in {taken} steps"
+        if self.stop_reason == "exploded":
+            return f"the loss exploded at step {taken} of {self.n_steps} (lr {self.lrs[-1]:.3g})"
+        return f"stopped at step {taken} of {self.n_steps}"
+
+    @property
+    def message(self) -> str:
+        """The outcome and the suggestion, in one line."""
         if self.suggestion is None:
-            return f"{how}; no suggestion: the smoothed loss never fell (try a lower start or a higher end rate)"
-        return f"{how}; the loss falls fastest at lr {self.suggestion:.3g}"
+            return f"{self.outcome}; no suggestion: {NO_SUGGESTION}"
+        return f"{self.outcome}; the loss falls fastest at lr {self.suggestion:.3g}"
 
 
 def find_lr(
@@ -85,7 +90,10 @@ def find_lr(
 
     Step i trains one batch at ``start_lr * (end_lr / start_lr) ** (i / (n_steps - 1))`` (every
     parameter group alike), drawing batches from the training loader over and over. The loss
-    is smoothed as ``s_i = smoothing * loss_i + (1 - smoothing) * s_(i-1)``. The sweep ends
+    is smoothed by a moving average corrected for its start at zero (as Adam corrects its
+    moments): ``a_i = smoothing * loss_i + (1 - smoothing) * a_(i-1)``, ``a_(-1) = 0``, and
+    ``s_i = a_i / (1 - (1 - smoothing) ** (i + 1))``; uncorrected, or started at the first
+    loss, the first batch would weigh on the curve for dozens of steps. The sweep ends
     early once a loss is not finite or the smoothed loss passes ``diverge_ratio`` times its
     lowest, or when ``control`` asks it to stop. Afterwards weights, optimiser state (its
     rates included), random states (torch's, the trainer's generator, a DataLoader's sampler)
@@ -104,6 +112,7 @@ def find_lr(
     lrs = np.geomspace(start_lr, end_lr, n_steps).tolist()
     losses: list[float] = []
     smoothed: list[float] = []
+    average = 0.0
     lowest = math.inf
     stop_reason: StopReason = "completed"
     snapshot = trainer._snapshot()
@@ -115,9 +124,12 @@ def find_lr(
             if control.stop_requested:
                 stop_reason = "stopped"
                 break
-            loss = _step(trainer, lr, next(batches))
+            for group in trainer.optimizer.param_groups:
+                group["lr"] = lr
+            loss = trainer._train_step(*next(batches)).item()
             losses.append(loss)
-            smoothed.append(loss if not smoothed else smoothing * loss + (1 - smoothing) * smoothed[-1])
+            average = smoothing * loss + (1 - smoothing) * average
+            smoothed.append(average / (1 - (1 - smoothing) ** len(losses)))
             lowest = min(lowest, smoothed[-1])
             if not math.isfinite(loss) or smoothed[-1] > diverge_ratio * lowest:
                 stop_reason = "exploded"
@@ -138,23 +150,24 @@ def find_lr(
 def steepest_descent(lrs: Any, smoothed: Any) -> int | None:
     """Index of the steepest fall of ``smoothed`` against log10(``lrs``), or None if it never falls.
 
-    Only points up to the lowest smoothed loss count (what follows is the climb), the first
-    EDGE_FRACTION of the points is left out (the average is warming up), and so are the two
-    ends, whose slopes are one-sided.
+    The slope at point i is taken across SLOPE_FRACTION of the curve on either side, not between
+    neighbours: batch noise survives smoothing as single-step jumps that would otherwise outweigh
+    the broad fall. Only points up to the lowest smoothed loss count (what follows is the climb),
+    and not the first EDGE_FRACTION of them (the average is warming up), nor those whose span
+    would reach past either end of the curve.
     """
     values = np.asarray(smoothed, dtype=np.float64)
     finite = np.isfinite(values)
     n = len(values) if finite.all() else int(np.argmin(finite))  # a loss that exploded ends the curve
-    if n < 3:
-        return None
-    log_lrs = np.log10(np.asarray(lrs[:n], dtype=np.float64))
-    slopes = np.gradient(values[:n], log_lrs)
-    first = max(1, math.ceil(EDGE_FRACTION * n))
-    last = min(int(np.argmin(values[:n])), n - 2)
+    values, log_lrs = values[:n], np.log10(np.asarray(lrs[:n], dtype=np.float64))
+    span = max(1, round(SLOPE_FRACTION * n))
+    first = max(span, math.ceil(EDGE_FRACTION * n))
+    last = min(int(np.argmin(values)) if n else -1, n - 1 - span)
     if first > last:
         return None
-    best = first + int(np.argmin(slopes[first : last + 1]))
-    return best if slopes[best] < 0 else None
+    slopes = (values[2 * span :] - values[: -2 * span]) / (log_lrs[2 * span :] - log_lrs[: -2 * span])
+    best = first + int(np.argmin(slopes[first - span : last - span + 1]))
+    return best if slopes[best - span] < 0 else None
 
 
 def _check_arguments(start_lr: float, end_lr: float, n_steps: int, smoothing: float, diverge_ratio: float) -> None:
@@ -180,18 +193,3 @@ def _cycle(loader: Any) -> Iterator[Any]:
             yield batch
         if empty:
             raise DataError("the training loader yields no batches, so there is nothing to run the range test on")
-
-
-def _step(trainer: Trainer, lr: float, batch: Any) -> float:
-    """One optimiser step at ``lr`` on ``batch``; the batch's loss before the step."""
-    for group in trainer.optimizer.param_groups:
-        group["lr"] = lr
-    x_batch, y_batch = batch
-    if not isinstance(trainer.train_loader, TensorBatches):
-        x_batch = x_batch.to(trainer.device, non_blocking=True)
-        y_batch = y_batch.to(trainer.device, non_blocking=True)
-    loss = trainer.loss_fn(trainer.model(x_batch), y_batch)
-    loss.backward()
-    trainer.optimizer.step()
-    trainer.optimizer.zero_grad(set_to_none=True)
-    return loss.item()

@@ -130,9 +130,9 @@ def test_an_exploding_loss_ends_the_sweep_early_and_says_so() -> None:
 @pytest.mark.parametrize("smoothing", [0.05, 0.3, 1.0])
 def test_the_smoothed_loss_is_the_moving_average_of_the_losses(smoothing: float) -> None:
     result = find_lr(moons_trainer(), n_steps=40, end_lr=0.1, smoothing=smoothing)
-    expected = [result.losses[0]]
-    for loss in result.losses[1:]:
-        expected.append(smoothing * loss + (1 - smoothing) * expected[-1])
+    # The bias-corrected average is the mean of the losses so far, weighted (1 - smoothing) ** age.
+    losses = np.asarray(result.losses)
+    expected = [np.average(losses[: i + 1], weights=(1 - smoothing) ** np.arange(i, -1, -1)) for i in range(len(losses))]
     assert np.allclose(result.smoothed, expected, rtol=1e-12, atol=0)
 
 
@@ -223,6 +223,17 @@ def test_a_fall_in_the_first_tenth_of_the_sweep_is_not_the_suggestion() -> None:
     losses[:5] += np.array([3.0, 2.0, 1.0, 0.5, 0.0])  # a few unlucky first batches, steeper than anything after
     i = steepest_descent(lrs, losses)
     assert i is not None and i >= 10 and abs(math.log10(lrs[i]) + 2.0) <= 0.1
+
+
+def test_a_one_step_drop_of_batch_noise_does_not_outweigh_the_broad_fall() -> None:
+    lrs = np.geomspace(1e-7, 10, 100)
+    losses = sigmoid_drop(lrs, -4.0)
+    jump = int(np.searchsorted(lrs, 0.1))
+    losses[jump:] -= 0.1  # between two neighbours, steeper than the fall at its steepest
+    neighbour_slopes = np.gradient(losses, np.log10(lrs))
+    assert abs(int(np.argmin(neighbour_slopes)) - jump) <= 1
+    i = steepest_descent(lrs, losses)
+    assert i is not None and abs(math.log10(lrs[i]) + 4.0) <= math.log10(lrs[1] / lrs[0])
 
 
 @pytest.mark.parametrize("curve", ["flat", "rising", "too short", "exploded at once"])
