@@ -32,7 +32,8 @@ def course_trainer(sampler_generator: bool) -> Trainer:
     train = TensorDataset(torch.from_numpy(data.X_train), torch.from_numpy(data.y_train).float().unsqueeze(1))
     val = TensorDataset(torch.from_numpy(data.X_val), torch.from_numpy(data.y_val).float().unsqueeze(1))
     generator = torch.Generator() if sampler_generator else None
-    trainer.set_loaders(DataLoader(train, batch_size=32, shuffle=True, generator=generator), DataLoader(val, batch_size=64))
+    trainer.set_loaders(DataLoader(train, batch_size=32, shuffle=True, generator=generator),
+                        DataLoader(val, batch_size=64))
     return trainer
 
 
@@ -132,7 +133,8 @@ def test_the_smoothed_loss_is_the_moving_average_of_the_losses(smoothing: float)
     result = find_lr(moons_trainer(), n_steps=40, end_lr=0.1, smoothing=smoothing)
     # The bias-corrected average is the mean of the losses so far, weighted (1 - smoothing) ** age.
     losses = np.asarray(result.losses)
-    expected = [np.average(losses[: i + 1], weights=(1 - smoothing) ** np.arange(i, -1, -1)) for i in range(len(losses))]
+    expected = [np.average(losses[: i + 1], weights=(1 - smoothing) ** np.arange(i, -1, -1))
+                for i in range(len(losses))]
     assert np.allclose(result.smoothed, expected, rtol=1e-12, atol=0)
 
 
