@@ -20,6 +20,7 @@ _EXPORTS = {
     "CheckpointSaved": "events", "EpochEnded": "events", "EvalReady": "events", "Event": "events",
     "RunEnded": "events", "RunStarted": "events",
     "LossSpec": "losses", "loss_spec": "losses",
+    "LRFinderResult": "lr_finder", "find_lr": "lr_finder",
     "BinaryEval": "metrics", "BinaryReport": "metrics", "MulticlassEval": "metrics",
     "build_model": "models",
     "build_optimizer": "optimizers",
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
     from .errors import CheckpointError, ClfError, ConfigError, DataError, DeviceError
     from .events import CheckpointSaved, EpochEnded, EvalReady, Event, RunEnded, RunStarted
     from .losses import LossSpec, loss_spec
+    from .lr_finder import LRFinderResult, find_lr
     from .metrics import BinaryEval, BinaryReport, MulticlassEval
     from .models import build_model
     from .optimizers import build_optimizer

@@ -389,25 +389,29 @@ class Trainer:
         first_batch_loss = torch.zeros((), device=self.device)
         n_seen = 0
         paused_s = 0.0
-        engine_batches = isinstance(self.train_loader, TensorBatches)
         for x_batch, y_batch in loader_batches.batches(self.train_loader):
             if control.paused:
                 paused_s += control.wait_while_paused()
             if control.stop_requested:
                 return None
-            if not engine_batches:
-                x_batch = x_batch.to(self.device, non_blocking=True)
-                y_batch = y_batch.to(self.device, non_blocking=True)
-            loss = self.loss_fn(self.model(x_batch), y_batch)
-            loss.backward()
-            self.optimizer.step()
-            self.optimizer.zero_grad(set_to_none=True)
+            loss = self._train_step(x_batch, y_batch)
             if n_seen == 0:
-                first_batch_loss = loss.detach()
+                first_batch_loss = loss
             # Summed on the device and read once per epoch: a per-step .item() syncs every batch.
-            total.add_(loss.detach(), alpha=len(x_batch))
+            total.add_(loss, alpha=len(x_batch))
             n_seen += len(x_batch)
         return _EpochPass(total.item() / max(n_seen, 1), first_batch_loss.item(), paused_s)
+
+    def _train_step(self, x_batch: torch.Tensor, y_batch: torch.Tensor) -> torch.Tensor:
+        """One optimiser step on a batch of the training loader; the batch's loss before the step, on the device."""
+        if not isinstance(self.train_loader, TensorBatches):  # the engine's batches are there already
+            x_batch = x_batch.to(self.device, non_blocking=True)
+            y_batch = y_batch.to(self.device, non_blocking=True)
+        loss = self.loss_fn(self.model(x_batch), y_batch)
+        loss.backward()
+        self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        return loss.detach()
 
     def _validate(self) -> tuple[float | None, np.ndarray | None, np.ndarray | None]:
         """Validation loss and, when the loss is known, labels and probabilities as NumPy."""

@@ -31,6 +31,7 @@ from .throttle import Throttle
 from .screens.command_palette import CommandPalette
 from .screens.confirm_quit import ConfirmQuit
 from .screens.help import HelpScreen
+from .screens.lr_finder import LRFinderScreen
 from .screens.model_summary import ModelSummaryScreen
 from .screens.path_prompt import PathPrompt
 from .screens.recall_prompt import RecallPrompt
@@ -236,6 +237,8 @@ class ClfApp(App[int]):
     def _busy_reason(self) -> str:
         if self.run_state in ("training", "paused"):
             return "Stop training (s) first: a run changes the model until it ends."
+        if self._runner.working_on("find_lr"):
+            return "The learning-rate range test is running; it takes a moment."
         return "Still loading; try again in a moment."
 
     def _read_form(self) -> RunConfig | None:
@@ -608,6 +611,39 @@ class ClfApp(App[int]):
         from clf_tui.engine.summary import summarize  # imports torch, which is loaded once there is a trainer
 
         self.push_screen(ModelSummaryScreen(summarize(trainer.unwrapped_model, trainer.data.n_features)))
+
+    def action_find_lr(self) -> None:
+        """Run the learning-rate range test on the run that training would continue: the current one, or
+        fresh weights from the form when its settings (but epochs and learning rate) differ from the run's."""
+        if self._busy:
+            self.notify(self._busy_reason(), title="Cannot test rates now", severity="warning")
+            return
+        config = self._read_form()
+        if config is None:
+            return
+        trainer = self.trainer
+        if trainer is None:  # the last data failed to load: build the form's run, as training would
+            self.run_state = "loading"
+            self._data_summary.show_note("loading the data…")
+            self._runner.find_lr(None, config, adopt=True)
+        elif trainer.config is not None and trainer.config.replace(epochs=config.epochs, lr=config.lr) == config:
+            self._runner.find_lr(trainer, config, adopt=False)
+        else:
+            self.notify("The form's settings differ from this run's: the test runs on fresh weights built from "
+                        "them, and the run stays as it is.", title="Learning-rate range test")
+            self._runner.find_lr(None, config, adopt=False)
+
+    @on(messages.LRRangeTested)
+    def _lr_range_tested(self, message: messages.LRRangeTested) -> None:
+        if self.is_running:  # a test can end while the app shuts down
+            self.push_screen(LRFinderScreen(message.result, message.epoch), self._apply_lr)
+
+    def _apply_lr(self, lr: float | None) -> None:
+        if lr is None:
+            return
+        self._form.set_value("lr", lr)
+        self.notify(f"The form's learning rate is now {formatting.learning_rate(lr)}: train (s) to use it.",
+                    title="Learning rate")
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.BINDINGS, keys.HELP_NOTES))

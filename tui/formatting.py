@@ -52,3 +52,8 @@ def byte_size(n_bytes: int) -> str:
             return f"{n_bytes} B" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1024
     return f"{size:.1f} GiB"
+
+
+def learning_rate(value: float) -> str:
+    """A learning rate to two significant digits, such as 0.0032 or 3.2e-05: what a person would type."""
+    return f"{value:.2g}"

@@ -66,6 +66,8 @@ BINDINGS: list[Binding] = [
             tooltip="Each layer of the model with its output shape and parameters, the totals and the size in memory."),
     Binding("x", "export_view", "Save view as text", id="view.export", show=False,
             tooltip="Save the loss, ROC and PR charts and the confusion matrix, as shown now, to a plain text file."),
+    Binding("l", "find_lr", "LR finder", id="lr.find", show=False,
+            tooltip="Learning-rate range test: the loss over a sweep of rates, a suggested rate, and a key to use it."),
     Binding("question_mark", "help", "Help", id="app.help", tooltip="Show every key and what it does."),
     Binding("q", "quit", "Quit", id="app.quit",
             tooltip="Quit (asks first while training, then stops it cleanly)."),

@@ -10,7 +10,7 @@ from textual.message import Message
 from clf_tui.engine import events
 
 if TYPE_CHECKING:
-    from clf_tui.engine import Trainer
+    from clf_tui.engine import LRFinderResult, Trainer
 
 EventT = TypeVar("EventT", bound=events.Event)
 
@@ -32,7 +32,7 @@ class TrainerReady(Message):
 
 
 class WorkFinished(Message):
-    """A Runner worker ended: ``work`` names it (prepare, train, restore, save); ``failed`` if it raised.
+    """A Runner worker ended: ``work`` names it (prepare, train, restore, save, find_lr); ``failed`` if it raised.
 
     The Runner has already told the user about a failure.
     """
@@ -41,6 +41,18 @@ class WorkFinished(Message):
         super().__init__()
         self.work = work
         self.failed = failed
+
+
+class LRRangeTested(Message):
+    """A learning-rate range test ended; ``epoch`` is the epoch of the weights it ran on (0: fresh ones).
+
+    The trainer it ran on is as it was before.
+    """
+
+    def __init__(self, result: LRFinderResult, epoch: int) -> None:
+        super().__init__()
+        self.result = result
+        self.epoch = epoch
 
 
 class EngineEvent(Message, Generic[EventT]):

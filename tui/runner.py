@@ -23,7 +23,7 @@ from clf_tui.engine.events import CheckpointSaved, EpochEnded, EvalReady, Event
 from clf_tui.engine.regions import RegionGrid, grid_probabilities
 from clf_tui.engine.replay import EpochRecords
 
-from .messages import EpochsEnded, TrainerReady, WorkFinished, wrap
+from .messages import EpochsEnded, LRRangeTested, TrainerReady, WorkFinished, wrap
 
 if TYPE_CHECKING:
     from clf_tui.datasets import DataSplit
@@ -39,11 +39,12 @@ FAILURE_TITLES = {
     "train": "Training failed",
     "restore": "Could not open the checkpoint",
     "save": "Could not save the checkpoint",
+    "find_lr": "Learning-rate range test failed",
 }
 
 
 class Runner(Widget):
-    """Builds, trains, saves and restores trainers in thread workers; posts what happens to the app.
+    """Builds, trains, range-tests, saves and restores trainers in thread workers; posts what happens to the app.
 
     Workers never touch widgets, and the app leaves a trainer alone while a worker of the
     ``training`` group runs: at most one runs at a time (``exclusive``). A training worker's
@@ -71,8 +72,12 @@ class Runner(Widget):
 
     @property
     def busy(self) -> bool:
-        """Whether a worker of the training group (building, training or restoring) is still at work."""
+        """Whether a worker of the training group (building, training, range-testing or restoring) is still at work."""
         return bool(self._training_workers())
+
+    def working_on(self, work: str) -> bool:
+        """Whether the training group's worker at work is ``work`` (prepare, train, restore, find_lr)."""
+        return any(worker.name == work for worker in self._training_workers())
 
     def forward(self, event: Event) -> None:
         """Post ``event`` to the app as its message; safe from any thread."""
@@ -134,6 +139,17 @@ class Runner(Widget):
             extremes += [split.max(axis=0) for split in (data.X_train, data.X_val) if len(split)]
             self._grid = RegionGrid.covering(np.stack(extremes), *size)  # the extremes are all a grid needs
         return self._grid, grid_probabilities(trainer, self._grid)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group=TRAINING_GROUP)
+    def find_lr(self, trainer: Trainer | None, config: RunConfig, *, adopt: bool) -> None:
+        """Run the learning-rate range test on ``trainer``, which comes back as it was; with no trainer,
+        on one built from ``config``, handed to the app as its run if ``adopt``."""
+        if trainer is None:
+            trainer = engine.Trainer.from_config(config)
+            if adopt:
+                self.app.post_message(TrainerReady(trainer, origin="config"))
+        control = RunControl(stop_event=get_current_worker().cancelled_event)
+        self.app.post_message(LRRangeTested(engine.find_lr(trainer, control=control), trainer.total_epochs))
 
     @work(thread=True, exit_on_error=False, group="checkpoint")
     def save(self, trainer: Trainer, path: Path) -> None:

@@ -75,12 +75,20 @@ class ConfigForm(Widget):
         """Show ``config`` (for instance one restored from a checkpoint)."""
         self._base = config
         for name in FORM_FIELDS:
-            widget = self.query_one(f"#field-{name}")
-            if isinstance(widget, Select):
-                widget.value = getattr(config, name)
-            else:
-                widget.value = _text(getattr(config, name))
+            self._show(name, getattr(config, name))
         self._check_all()
+
+    def set_value(self, name: str, value: Any) -> None:
+        """Show ``value`` in field ``name`` (one of FORM_FIELDS), as if it had been typed there."""
+        self._show(name, value)
+        self._check_all()
+
+    def _show(self, name: str, value: Any) -> None:
+        widget = self.query_one(f"#field-{name}")
+        if isinstance(widget, Select):
+            widget.value = value
+        else:
+            widget.value = _text(value)
 
     def focus_field(self, name: str | None = None) -> None:
         """Focus the field ``name`` (by default the first one)."""
