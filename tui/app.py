@@ -27,6 +27,7 @@ from .runner import Runner
 from .throttle import Throttle
 from .screens.command_palette import CommandPalette
 from .screens.confirm_quit import ConfirmQuit
+from .screens.drilldown import DrillDownScreen
 from .screens.help import HelpScreen
 from .screens.model_summary import ModelSummaryScreen
 from .screens.path_prompt import PathPrompt
@@ -480,6 +481,14 @@ class ClfApp(App[int]):
         from clf_tui.engine.summary import summarize  # imports torch, which is loaded once there is a trainer
 
         self.push_screen(ModelSummaryScreen(summarize(trainer.unwrapped_model, trainer.data.n_features)))
+
+    def action_drilldown(self) -> None:
+        """The rows behind each cell of the evaluation shown; it only reads, so it opens while training too."""
+        evaluation = self._current_evaluation()
+        trainer = self.trainer
+        if evaluation is None or trainer is None or trainer.data is None:
+            return
+        self.push_screen(DrillDownScreen(evaluation, self.threshold, trainer.data))
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.BINDINGS, keys.HELP_NOTES))
