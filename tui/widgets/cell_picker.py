@@ -33,10 +33,10 @@ class CellPicker(Widget, can_focus=True):
     }
     """
     BINDINGS = [
-        Binding("up", "move(-1, 0)", "Cell up", show=False),
-        Binding("down", "move(1, 0)", "Cell down", show=False),
-        Binding("left", "move(0, -1)", "Cell left", show=False),
-        Binding("right", "move(0, 1)", "Cell right", show=False),
+        Binding("up", "move(-1, 0)", "Cell up", show=False, id="cells.up"),
+        Binding("down", "move(1, 0)", "Cell down", show=False, id="cells.down"),
+        Binding("left", "move(0, -1)", "Cell left", show=False, id="cells.left"),
+        Binding("right", "move(0, 1)", "Cell right", show=False, id="cells.right"),
     ]
 
     @dataclass
