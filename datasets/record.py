@@ -42,6 +42,14 @@ class Scaler:
             out[rows] = (X[rows].astype(np.float64) - self.shift) / self.scale
         return out
 
+    def inverse_transform(self, X: np.ndarray) -> np.ndarray:
+        """Scaled features back in the data's own units, as float64: ``X * scale + shift``.
+
+        Meant for a few rows at a time (those shown to a user); float32 rounding of the scaled
+        values carries over, so a value comes back within a float32 step of the original.
+        """
+        return np.asarray(X, dtype=np.float64) * self.scale + self.shift
+
     def to_dict(self) -> dict:
         """Plain lists and primitives, for checkpoints."""
         return {

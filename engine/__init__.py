@@ -15,6 +15,7 @@ _EXPORTS = {
     "RunConfig": "config",
     "RunControl": "control",
     "resolve_device": "device",
+    "CellSamples": "drilldown", "ConfusedPair": "drilldown", "DrillDown": "drilldown",
     "CheckpointError": "errors", "ClfError": "errors", "ConfigError": "errors", "DataError": "errors",
     "DeviceError": "errors",
     "CheckpointSaved": "events", "EpochEnded": "events", "EvalReady": "events", "Event": "events",
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
     from .config import RunConfig
     from .control import RunControl
     from .device import resolve_device
+    from .drilldown import CellSamples, ConfusedPair, DrillDown
     from .errors import CheckpointError, ClfError, ConfigError, DataError, DeviceError
     from .events import CheckpointSaved, EpochEnded, EvalReady, Event, RunEnded, RunStarted
     from .losses import LossSpec, loss_spec

@@ -30,6 +30,7 @@ from .runner import Runner
 from .throttle import Throttle
 from .screens.command_palette import CommandPalette
 from .screens.confirm_quit import ConfirmQuit
+from .screens.drilldown import DrillDownScreen
 from .screens.help import HelpScreen
 from .screens.lr_finder import LRFinderScreen
 from .screens.model_summary import ModelSummaryScreen
@@ -644,6 +645,14 @@ class ClfApp(App[int]):
         self._form.set_value("lr", lr)
         self.notify(f"The form's learning rate is now {formatting.learning_rate(lr)}: train (s) to use it.",
                     title="Learning rate")
+
+    def action_drilldown(self) -> None:
+        """The rows behind each cell of the evaluation shown; it only reads, so it opens while training too."""
+        evaluation = self._current_evaluation()
+        trainer = self.trainer
+        if evaluation is None or trainer is None or trainer.data is None:
+            return
+        self.push_screen(DrillDownScreen(evaluation, self.threshold, trainer.data))
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.BINDINGS, keys.HELP_NOTES))

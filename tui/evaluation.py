@@ -34,6 +34,16 @@ class Evaluation:
     def n_classes(self) -> int:
         return len(self.class_names)
 
+    @property
+    def y_true(self) -> np.ndarray:
+        """The validation labels, in the order of the validation split's rows."""
+        return self._y_true
+
+    @property
+    def y_prob(self) -> np.ndarray:
+        """P(class 1) per row for binary tasks; (n, k) class probabilities for multiclass ones."""
+        return self._y_prob
+
     def scores(self, positive: int) -> tuple[np.ndarray, np.ndarray]:
         """(scores, is_positive): P(class ``positive``) for every row and whether the row is of that class."""
         if self.is_binary:

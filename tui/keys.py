@@ -68,6 +68,8 @@ BINDINGS: list[Binding] = [
             tooltip="Save the loss, ROC and PR charts and the confusion matrix, as shown now, to a plain text file."),
     Binding("l", "find_lr", "LR finder", id="lr.find", show=False,
             tooltip="Learning-rate range test: the loss over a sweep of rates, a suggested rate, and a key to use it."),
+    Binding("d", "drilldown", "Drill down", id="evaluation.drilldown", show=False,
+            tooltip="The validation rows behind each cell of the confusion matrix, highest log loss first."),
     Binding("question_mark", "help", "Help", id="app.help", tooltip="Show every key and what it does."),
     Binding("q", "quit", "Quit", id="app.quit",
             tooltip="Quit (asks first while training, then stops it cleanly)."),
