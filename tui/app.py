@@ -558,7 +558,8 @@ class ClfApp(App[int]):
     # -- export -----------------------------------------------------------------------------
 
     def action_export_view(self) -> None:
-        """Save the charts and the confusion matrix, as they are now, to a text file the user names.
+        """Save the charts, the confusion matrix and the decision regions, as they are now, to a text file the user
+        names.
 
         It reads only what the panes hold, so it works while a run trains.
         """
@@ -568,7 +569,7 @@ class ClfApp(App[int]):
         trainer = self.trainer
         config = trainer.config if trainer is not None else None
         text = render_view(run=self._status.summary, config=config, loss=self._loss_chart,
-                           evaluation=self._evaluation_panel)
+                           evaluation=self._evaluation_panel, regions=self._regions)
         name = Path(trainer.data.name).stem if trainer is not None else "view"
         default = Path((config or self._initial_config).out_dir) / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.txt"
         self.push_screen(PathPrompt("Save the view as text", str(default), must_exist=False, suffixes=(".txt",)),

@@ -1,4 +1,5 @@
-"""The app's view as plain text: the run, the loss, ROC and PR charts and the confusion matrix with its rates.
+"""The app's view as plain text: the run, the loss, ROC and PR charts, the confusion matrix with its rates,
+and the decision regions of two-feature data.
 
 The charts are the panes' own plotext figures, copied and drawn at a fixed size without colours,
 so the file shows what the screen shows (the operating point on the curves included) and reads the
@@ -23,6 +24,7 @@ from .widgets.confusion_matrix_view import ConfusionMatrixView
 from .widgets.curve_chart import CurveChart
 from .widgets.evaluation_panel import EvaluationPanel
 from .widgets.loss_chart import LossChart
+from .widgets.region_map import RegionMap
 
 WIDTH = 80
 """Columns of the text: the loss chart spans them, the ROC and PR charts share them."""
@@ -48,10 +50,11 @@ def settings_line(config: RunConfig) -> str:
     return " ".join(options) if options else "all at their defaults"
 
 
-def render_view(*, run: str, config: RunConfig | None, loss: LossChart, evaluation: EvaluationPanel) -> str:
+def render_view(*, run: str, config: RunConfig | None, loss: LossChart, evaluation: EvaluationPanel,
+                regions: RegionMap | None = None) -> str:
     """The text of the view: a header naming the run, its settings, epoch and threshold (and the class
-    against the rest, for multiclass), then the loss chart, the ROC and PR charts side by side, and the
-    confusion matrix with its rates.
+    against the rest, for multiclass), then the loss chart, the ROC and PR charts side by side, the
+    confusion matrix with its rates, and the decision regions when ``regions`` has a map.
 
     Raises ValueError when ``evaluation`` shows no evaluation yet.
     """
@@ -79,6 +82,9 @@ def render_view(*, run: str, config: RunConfig | None, loss: LossChart, evaluati
         f"{_title(confusion.border_title)} · {_title(confusion.border_subtitle)}\n"
         + "\n".join(line.rstrip() for line in confusion.render().plain.splitlines()),
     ]
+    region_text = None if regions is None else regions.plain_text(WIDTH, CHART_HEIGHT)
+    if region_text is not None:
+        sections.append(f"{_title(regions.border_title)} · {_title(regions.border_subtitle)}\n{region_text}")
     return "\n\n".join(sections) + "\n"
 
 

@@ -14,12 +14,15 @@ from clf_tui.cli import build_train_parser, config_from_args
 from clf_tui.engine import RunConfig
 from clf_tui.engine.atomic import is_temporary
 from clf_tui.engine.metrics import BinaryEval, MulticlassEval
+from clf_tui.engine.regions import contour_cells
 from clf_tui.tui import formatting
 from clf_tui.tui.app import ClfApp
 from clf_tui.tui.screens.path_prompt import PathPrompt
 from clf_tui.tui.text_export import render_view
 from clf_tui.tui.widgets.evaluation_panel import EvaluationPanel
 from clf_tui.tui.widgets.loss_chart import LossChart
+from clf_tui.tui.widgets.region_map import CONTOUR_MARK, RegionMap, _resample
+from clf_tui.tui.runner import Runner
 from clf_tui.tui.widgets.status_bar import StatusBar
 
 from .conftest import COMPACT, error_messages, notifications, train, type_path, wait_ready, wait_until
@@ -39,7 +42,8 @@ def view_of(app: ClfApp) -> str:
     """The text the app would save now, rendered straight from its panes."""
     assert app.trainer is not None
     return render_view(run=app.query_one(StatusBar).summary, config=app.trainer.config,
-                       loss=app.query_one(LossChart), evaluation=app.query_one(EvaluationPanel))
+                       loss=app.query_one(LossChart), evaluation=app.query_one(EvaluationPanel),
+                       regions=app.query_one(RegionMap))
 
 
 def settings_of(text: str) -> RunConfig:
@@ -84,6 +88,16 @@ async def test_x_saves_the_charts_and_the_engines_counts_at_the_apps_threshold(
         for labels in (r"epoch", r"FPR\s+recall"):  # the x axes: the loss chart's, then ROC's and PR's side by side
             assert re.search(rf"^\s+{labels}$", text, flags=re.MULTILINE), labels
         assert "●" in text  # the operating point on the curves
+        # The decision regions, at the threshold: the contour drawn is the engine's on the latest epoch's grid.
+        regions = text[text.index("regions · • P = 0.53 · validation · epoch 5"):].splitlines()
+        rows = regions[1:21][::-1]
+        assert all(len(row) <= 80 for row in rows)
+        grid_prob = app.query_one(Runner).records.latest().grid_prob.astype(np.float32)
+        contour = contour_cells(_resample(grid_prob, 20, 80), app.threshold)
+        drawn = np.array([[char == CONTOUR_MARK for char in row.ljust(80)] for row in rows])
+        assert drawn.any() and not (drawn & ~contour).any()
+        assert any(char in "ox" for row in rows for char in row)
+        assert regions[22] == "regions: ' ' predicted 0  '░' predicted 1"
         assert text == view_of(app)  # exactly what the panes show now
         assert [path.name for path in tmp_path.iterdir() if is_temporary(path)] == []
 
@@ -110,6 +124,7 @@ async def test_a_multiclass_view_names_the_class_against_the_rest(tmp_path: Path
         assert shown == MulticlassEval.from_proba(y_true, y_prob).confusion.tolist()
         report = BinaryEval((y_true == positive).astype(np.int8), y_prob[:, positive]).at(app.threshold)
         assert re.search(rf"TPR/recall\s+{formatting.rate(report.recall)}", text)
+        assert "regions ·" not in text  # four features: no map
         assert text == view_of(app)
 
 

@@ -28,6 +28,8 @@ MIN_TINT, MAX_TINT = 0.12, 0.55
 """How much of a class's colour a cell takes: MIN_TINT where the model is undecided, MAX_TINT where it is sure."""
 TINT_LEVELS = 8
 CONTOUR, BLANK = -1, -2
+PLAIN_SHADES = " ░▒▓"
+"""Without colours (in a text file), each class's region is shaded with its own character."""
 PointSet = Literal["validation", "training"]
 
 
@@ -152,13 +154,7 @@ class RegionMap(Widget):
             console = self.app.console
             return [_strip(line, width, console, self.rich_style) for line in text.wrap(console, width)][:height]
         map_height = height - 1
-        probability = _resample(self._probability, map_height, width)
-        sides, confidence = self._sides(probability)
-        contour = contour_cells(self._positive_probability(probability), self.threshold)
-        marks = self._point_marks(width, map_height)
-        levels = np.rint(confidence * (TINT_LEVELS - 1)).astype(np.int64)
-        # What each cell shows, as one code: a point's class, else the contour, else nothing.
-        fronts = np.where(marks >= 0, marks, np.where(contour, CONTOUR, BLANK))
+        sides, levels, fronts = self._cells(width, map_height)
         style = self._cell_styles()
         lines = []
         for row in range(map_height - 1, -1, -1):  # the top line shows the highest values of the second feature
@@ -169,6 +165,36 @@ class RegionMap(Widget):
             lines.append(Strip(Segment.simplify(segments), width))
         lines.append(_strip(self._legend(), width, self.app.console, self.rich_style))
         return lines
+
+    def plain_text(self, width: int, height: int) -> str | None:
+        """The map at ``width`` x ``height`` in plain characters, for a text file: points and contour as on
+        screen, each class's region shaded with its own character; then the legend. None without a map."""
+        if self._data is None or self._probability is None or self._grid is None:
+            return None
+        sides, _, fronts = self._cells(width, height)
+        rows = []
+        for row in range(height - 1, -1, -1):
+            chars = [
+                CLASS_MARKS[front % len(CLASS_MARKS)] if front >= 0
+                else CONTOUR_MARK if front == CONTOUR
+                else PLAIN_SHADES[side % len(PLAIN_SHADES)]
+                for side, front in zip(sides[row], fronts[row], strict=True)
+            ]
+            rows.append("".join(chars).rstrip())
+        class_names = self._data[1]
+        shades = "  ".join(f"{PLAIN_SHADES[i % len(PLAIN_SHADES)]!r} predicted {name}"
+                           for i, name in enumerate(class_names))
+        return "\n".join([*rows, self._legend().plain, f"regions: {shades}"])
+
+    def _cells(self, width: int, height: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per cell of a ``width`` x ``height`` map: the class predicted, the tint level (how sure), and what it
+        shows on top (a point's class, CONTOUR or BLANK)."""
+        probability = _resample(self._probability, height, width)
+        sides, confidence = self._sides(probability)
+        contour = contour_cells(self._positive_probability(probability), self.threshold)
+        marks = self._point_marks(width, height)
+        levels = np.rint(confidence * (TINT_LEVELS - 1)).astype(np.int64)
+        return sides, levels, np.where(marks >= 0, marks, np.where(contour, CONTOUR, BLANK))
 
     def _cell_styles(self) -> Callable[[int, int, int], Segment]:
         """A cell's segment from its predicted class, its tint level and what it shows; each built once per draw."""
