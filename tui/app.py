@@ -615,8 +615,9 @@ class ClfApp(App[int]):
         self.push_screen(ModelSummaryScreen(summarize(trainer.unwrapped_model, trainer.data.n_features)))
 
     def action_find_lr(self) -> None:
-        """Run the learning-rate range test on the run that training would continue: the current one, or
-        fresh weights from the form when its settings (but epochs and learning rate) differ from the run's."""
+        """Run the learning-rate range test on fresh weights: the untrained current run's, or new ones built from
+        the form. A trained model's curve stays flat until the loss explodes, which says nothing of the rate to
+        start with, so a run that has trained stays as it is."""
         if self._busy:
             self.notify(self._busy_reason(), title="Cannot test rates now", severity="warning")
             return
@@ -628,11 +629,14 @@ class ClfApp(App[int]):
             self.run_state = "loading"
             self._data_summary.show_note("loading the data…")
             self._runner.find_lr(None, config, adopt=True)
-        elif trainer.config is not None and trainer.config.replace(epochs=config.epochs, lr=config.lr) == config:
-            self._runner.find_lr(trainer, config, adopt=False)
         else:
-            self.notify("The form's settings differ from this run's: the test runs on fresh weights built from "
-                        "them, and the run stays as it is.", title="Learning-rate range test")
+            same = trainer.config is not None and trainer.config.replace(epochs=config.epochs, lr=config.lr) == config
+            if same and trainer.total_epochs == 0:
+                self._runner.find_lr(trainer, config, adopt=False)
+                return
+            reason = "this run has trained" if same else "the form's settings differ from this run's"
+            self.notify(f"The test runs on fresh weights built from the form ({reason}); the run stays as it is.",
+                        title="Learning-rate range test")
             self._runner.find_lr(None, config, adopt=False)
 
     @on(messages.LRRangeTested)

@@ -143,13 +143,24 @@ class Runner(Widget):
     @work(thread=True, exclusive=True, exit_on_error=False, group=TRAINING_GROUP)
     def find_lr(self, trainer: Trainer | None, config: RunConfig, *, adopt: bool) -> None:
         """Run the learning-rate range test on ``trainer``, which comes back as it was; with no trainer,
-        on one built from ``config``, handed to the app as its run if ``adopt``."""
-        if trainer is None:
-            trainer = engine.Trainer.from_config(config)
-            if adopt:
-                self.app.post_message(TrainerReady(trainer, origin="config"))
+        on one built from ``config``, handed to the app as its run if ``adopt``. A model built only for the
+        test leaves torch's generator where the app's run left it, for that run's dropout."""
         control = RunControl(stop_event=get_current_worker().cancelled_event)
-        self.app.post_message(LRRangeTested(engine.find_lr(trainer, control=control), trainer.total_epochs))
+        if trainer is not None:
+            self.app.post_message(LRRangeTested(engine.find_lr(trainer, control=control), trainer.total_epochs))
+            return
+        import torch  # in this worker's thread, as the engine is: never on the UI thread before the first frame
+
+        rng = torch.get_rng_state()
+        trainer = engine.Trainer.from_config(config)  # seeds torch's generator from the config
+        if adopt:
+            self.app.post_message(TrainerReady(trainer, origin="config"))
+        try:
+            result = engine.find_lr(trainer, control=control)
+        finally:
+            if not adopt:
+                torch.set_rng_state(rng)
+        self.app.post_message(LRRangeTested(result, trainer.total_epochs))
 
     @work(thread=True, exit_on_error=False, group="checkpoint")
     def save(self, trainer: Trainer, path: Path) -> None:
