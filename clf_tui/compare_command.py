@@ -13,8 +13,8 @@ from clf_tui.cli import UsageError, config_from_args
 from clf_tui.commands import write_metrics_csv
 from clf_tui.compare_report import box_plots, comparison_table
 from clf_tui.engine import RunConfig
-from clf_tui.engine.compare import ComparisonEnded, ComparisonStarted, SeedsEpochEnded, compare as run_comparison
-from clf_tui.engine.comparison import Comparison, config_labels
+from clf_tui.engine.compare import compare as run_comparison
+from clf_tui.engine.comparison import Comparison, ComparisonEnded, ComparisonStarted, SeedsEpochEnded, config_labels
 
 BOX_PLOT_WIDTH = 78
 

@@ -5,57 +5,20 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
 from . import metrics
 from .batched import SeedBatch, Weights
-from .comparison import Comparison, ConfigRuns, SeedRun, check_same_data, check_sizes, comparison_seeds, config_labels
+from .comparison import (
+    CompareEvent, Comparison, ComparisonEnded, ComparisonStarted, ConfigRuns, SeedRun, SeedsEpochEnded, check_same_data,
+    check_sizes, comparison_seeds, config_labels,
+)
 from .config import RunConfig
 from .control import RunControl
 from .device import resolve_device
 from .errors import ConfigError
 from .trainer import _diverged_loss, load_data
-
-
-@dataclass(frozen=True)
-class ComparisonStarted:
-    """The comparison is set up: what it trains, on which data and device."""
-
-    labels: tuple[str, ...]
-    seeds: tuple[int, ...]
-    n_epochs: tuple[int, ...]
-    """Epochs of each configuration."""
-    device: str
-    device_note: str
-    n_train: int
-    n_val: int
-    task: str
-
-
-@dataclass(frozen=True)
-class SeedsEpochEnded:
-    """An epoch of one configuration ended for all its seeds; NaN for seeds that had already ended."""
-
-    config_index: int
-    epoch: int
-    n_epochs: int
-    train_losses: tuple[float, ...]
-    val_losses: tuple[float, ...]
-
-
-@dataclass(frozen=True)
-class ComparisonEnded:
-    """The comparison completed (with its results) or was stopped (without)."""
-
-    reason: str
-    """``completed`` or ``stopped``."""
-    message: str
-    comparison: Comparison | None
-
-
-CompareEvent = ComparisonStarted | SeedsEpochEnded | ComparisonEnded
 
 
 def compare(configs: Sequence[RunConfig], n_seeds: int, *, labels: Sequence[str] | None = None,

@@ -1,4 +1,4 @@
-"""A comparison's setup and results: configurations that share data and seeds, per-seed runs, mean and std.
+"""A comparison's setup, events and results: configurations that share data and seeds, per-seed runs, mean and std.
 
 Torch-free, so that the app can check what a user typed and show results without loading torch.
 """
@@ -173,3 +173,42 @@ class Comparison:
              "val_loss": run.val_losses[i], **{f"val_{k}": v for k, v in run.val_metrics[i].items()}}
             for runs in self.configs for run in runs.runs for i, loss in enumerate(run.train_losses)
         ]
+
+
+@dataclass(frozen=True)
+class ComparisonStarted:
+    """The comparison is set up: what it trains, on which data and device."""
+
+    labels: tuple[str, ...]
+    seeds: tuple[int, ...]
+    n_epochs: tuple[int, ...]
+    """Epochs of each configuration."""
+    device: str
+    device_note: str
+    n_train: int
+    n_val: int
+    task: str
+
+
+@dataclass(frozen=True)
+class SeedsEpochEnded:
+    """An epoch of one configuration ended for all its seeds; NaN for seeds that had already ended."""
+
+    config_index: int
+    epoch: int
+    n_epochs: int
+    train_losses: tuple[float, ...]
+    val_losses: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class ComparisonEnded:
+    """The comparison completed (with its results) or was stopped (without)."""
+
+    reason: str
+    """``completed`` or ``stopped``."""
+    message: str
+    comparison: Comparison | None
+
+
+CompareEvent = ComparisonStarted | SeedsEpochEnded | ComparisonEnded

@@ -14,8 +14,10 @@ import torch
 
 from clf_tui.engine import ConfigError, RunConfig, RunControl, Trainer
 from clf_tui.engine.batched import SeedBatch
-from clf_tui.engine.compare import ComparisonEnded, ComparisonStarted, SeedsEpochEnded, compare
-from clf_tui.engine.comparison import Comparison, ConfigRuns, apply_overrides, config_labels
+from clf_tui.engine.compare import compare
+from clf_tui.engine.comparison import (
+    Comparison, ComparisonEnded, ComparisonStarted, ConfigRuns, SeedsEpochEnded, apply_overrides, config_labels,
+)
 from clf_tui.engine.events import RunEnded
 from clf_tui.engine.trainer import load_data
 
