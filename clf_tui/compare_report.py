@@ -42,7 +42,7 @@ def comparison_table(comparison: Comparison) -> Table:
                   box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold")
     table.add_column("metric", style="bold", no_wrap=True)
     for runs in comparison.configs:
-        table.add_column(runs.label, justify="right", overflow="fold")
+        table.add_column(runs.label, justify="right", overflow="fold", min_width=len("0.000 ± 0.000"))
     for metric in comparison.metrics:
         table.add_row(METRIC_NAMES[metric], *(mean_std_text(*runs.mean_std(metric)) for runs in comparison.configs))
     table.add_row("ended", *(ended_text(runs) for runs in comparison.configs), style="dim")

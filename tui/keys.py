@@ -52,6 +52,9 @@ BINDINGS: list[Binding] = [
             tooltip="Compact layout: show the confusion matrix, probabilities and curves."),
     Binding("m", "model_summary", "Model summary", id="model.summary", show=False,
             tooltip="Each layer of the model with its output shape and parameters, the totals and the size in memory."),
+    Binding("c", "compare", "Compare runs", id="compare.open", show=False,
+            tooltip="Train the configuration and up to three variants over several seeds; loss curves, mean ± std "
+                    "and box plots side by side."),
     Binding("question_mark", "help", "Help", id="app.help", tooltip="Show every key and what it does."),
     Binding("q", "quit", "Quit", id="app.quit",
             tooltip="Quit (asks first while training, then stops it cleanly)."),
