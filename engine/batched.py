@@ -77,6 +77,9 @@ class SeedBatch:
         self._loss_fn.reduction = "none"  # each seed's mean is taken in seed_losses
         # Only dropout draws random numbers; asking vmap for per-seed randomness costs time on every call.
         randomness = "different" if cfg.dropout > 0 else "error"
+        # Each Linear layer's stacked weight and bias, in order, are the vmapped forward's first arguments:
+        # separate ones, not a dict, which vmap would flatten anew on every call (a fifth of a small step).
+        self._linear_args = tuple(self.params[f"{name}.{kind}"] for name in self._linears for kind in ("weight", "bias"))
         stacked = (0,) * len(self.params)
         self._forward = torch.vmap(self._forward_one, in_dims=(*stacked, 0), randomness=randomness)
         self._forward_shared = torch.vmap(self._forward_one, in_dims=(*stacked, None), randomness=randomness)
@@ -92,16 +95,8 @@ class SeedBatch:
     def n_seeds(self) -> int:
         return len(self.seeds)
 
-    def _linear_args(self) -> list[torch.Tensor]:
-        """Each Linear layer's stacked weight and bias, in order: the vmapped forward's arguments.
-
-        Separate arguments, not a dict: vmap flattens its inputs anew on every call, and a
-        dict of them costs a fifth of a small model's step.
-        """
-        return [self.params[f"{name}.{kind}"] for name in self._linears for kind in ("weight", "bias")]
-
     def _forward_one(self, *tensors: torch.Tensor) -> torch.Tensor:
-        """One seed's model on ``x``, the last argument, after its ``_linear_args``.
+        """One seed's model on ``x``, the last argument, after its Linear layers' weights and biases.
 
         ``torch.func.functional_call`` would run any module so, but swaps every parameter
         into the module on each call: 1.2x the time of a whole step here.
@@ -139,7 +134,7 @@ class SeedBatch:
             rows = index.reshape(-1)  # index_select of the rows, as a single run's TensorBatches gathers them
             x = self.X_train.index_select(0, rows).view(*index.shape, -1)
             y = self.y_train.index_select(0, rows).view(*index.shape, *self.y_train.shape[1:])
-            losses = self.seed_losses(self._forward(*self._linear_args(), x), y)
+            losses = self.seed_losses(self._forward(*self._linear_args, x), y)
             losses.sum().backward()
             self.optimizer.step()
             self.optimizer.zero_grad(set_to_none=True)
@@ -159,7 +154,7 @@ class SeedBatch:
             for start in range(0, len(self.X_val), chunk):
                 x = self.X_val[start : start + chunk]
                 y = self.y_val[start : start + len(x)]
-                outputs = self._forward_shared(*self._linear_args(), x)
+                outputs = self._forward_shared(*self._linear_args, x)
                 total += self.seed_losses(outputs, y.expand(self.n_seeds, *y.shape)) * len(x)
                 probs.append(torch.stack([self.spec.proba(seed_outputs).float() for seed_outputs in outputs]))
         self._layers.train()
