@@ -1,4 +1,4 @@
-"""The command line: `clf-tui` opens the app; `train`, `eval` and `datasets` run headless."""
+"""The command line: `clf-tui` opens the app; `train`, `eval`, `compare` and `datasets` run headless."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any, NoReturn
 
 from clf_tui import __version__
 
-COMMANDS = ("train", "eval", "datasets")
+COMMANDS = ("train", "eval", "compare", "datasets")
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
@@ -28,9 +28,14 @@ class _Parser(argparse.ArgumentParser):
 
 def _add_config_options(parser: argparse.ArgumentParser) -> None:
     """--config FILE and one --option per RunConfig field (dashes or underscores)."""
+    parser.add_argument("--config", metavar="FILE", help="a run.toml file; options given here override it")
+    _add_field_options(parser)
+
+
+def _add_field_options(parser: argparse.ArgumentParser) -> None:
+    """One --option per RunConfig field (dashes or underscores)."""
     from clf_tui.engine.config import FIELDS
 
-    parser.add_argument("--config", metavar="FILE", help="a run.toml file; options given here override it")
     group = parser.add_argument_group("run settings (any RunConfig field)")
     for name, f in FIELDS.items():
         flags = [f"--{name.replace('_', '-')}"] + ([f"--{name}"] if "_" in name else [])
@@ -42,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="clf-tui",
         description="A terminal trainer for classification with PyTorch. With no command, opens the app.",
-        epilog="commands: clf-tui train | eval | datasets (each has --help)",
+        epilog="commands: clf-tui train | eval | compare | datasets (each has --help)",
     )
     parser.add_argument("--version", action="version", version=f"clf-tui {__version__}")
     parser.add_argument("checkpoint", nargs="?", help="open the app on a saved run (.pt)")
@@ -70,6 +75,20 @@ def build_eval_parser() -> argparse.ArgumentParser:
                         help="evaluate every row of this .csv / .npz / built-in (default: the run's validation split)")
     parser.add_argument("--target", help="target column of a --data CSV (default: the run's)")
     parser.add_argument("--device", default="cpu", help="auto, cpu, cuda or cuda:N (default: cpu)")
+    return parser
+
+
+def build_compare_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="clf-tui compare",
+                     description="Train one to four configurations over the same seeds on the same data, each one's "
+                                 "seeds as one batched model; print mean ± std and box plots, and write CSVs.")
+    parser.add_argument("--config", metavar="FILE", action="append",
+                        help="a run.toml file; give it up to four times (default: one configuration from the options)")
+    parser.add_argument("--seeds", type=int, default=5, metavar="N",
+                        help="seeds per configuration: the first configuration's seed and the N - 1 after it (default 5)")
+    parser.add_argument("--out", metavar="FILE.csv", help="one row per configuration and seed; the history goes "
+                        "beside it in FILE-epochs.csv (default: OUT_DIR/compare-DATASET-TIMESTAMP.csv)")
+    _add_field_options(parser)  # the options apply to every configuration
     return parser
 
 
@@ -103,6 +122,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 from clf_tui.commands import evaluate
 
                 return evaluate(build_eval_parser().parse_args(argv))
+            if command == "compare":
+                from clf_tui.compare_command import compare
+
+                return compare(build_compare_parser().parse_args(argv))
             from clf_tui.commands import list_datasets
 
             _Parser(prog="clf-tui datasets", description="List the built-in data sets.").parse_args(argv)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
     "TensorBatches": "batching",
+    "compare": "compare", "Comparison": "comparison",
     "read_checkpoint": "checkpoint",
     "RunConfig": "config",
     "RunControl": "control",
@@ -46,6 +47,8 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from .batching import TensorBatches
+    from .compare import compare
+    from .comparison import Comparison
     from .checkpoint import read_checkpoint
     from .config import RunConfig
     from .control import RunControl

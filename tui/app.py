@@ -29,6 +29,7 @@ from .evaluation import Evaluation
 from .runner import Runner
 from .throttle import Throttle
 from .screens.command_palette import CommandPalette
+from .screens.compare import CompareScreen
 from .screens.confirm_quit import ConfirmQuit
 from .screens.drilldown import DrillDownScreen
 from .screens.help import HelpScreen
@@ -658,6 +659,15 @@ class ClfApp(App[int]):
         if evaluation is None or trainer is None or trainer.data is None:
             return
         self.push_screen(DrillDownScreen(evaluation, self.threshold, trainer.data))
+
+    def action_compare(self) -> None:
+        """Open the compare screen on the form's configuration; it trains models of its own, never the app's."""
+        if self._busy:  # two trainings at once would share the CPU and muddle both
+            self.notify(self._busy_reason(), title="Cannot compare now", severity="warning")
+            return
+        config = self._read_form()
+        if config is not None:
+            self.push_screen(CompareScreen(config))
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.BINDINGS, keys.HELP_NOTES))

@@ -70,6 +70,9 @@ BINDINGS: list[Binding] = [
             tooltip="Learning-rate range test: the loss over a sweep of rates, a suggested rate, and a key to use it."),
     Binding("d", "drilldown", "Drill down", id="evaluation.drilldown", show=False,
             tooltip="The validation rows behind each cell of the confusion matrix, highest log loss first."),
+    Binding("c", "compare", "Compare runs", id="compare.open", show=False,
+            tooltip="Train the configuration and up to three variants over several seeds; loss curves, mean ± std "
+                    "and box plots side by side."),
     Binding("question_mark", "help", "Help", id="app.help", tooltip="Show every key and what it does."),
     Binding("q", "quit", "Quit", id="app.quit",
             tooltip="Quit (asks first while training, then stops it cleanly)."),

@@ -47,6 +47,10 @@ TRAIN_OPTIONS = {
     "--config": FILES, "--resume": FILES, "--out": ["out", "folder/run", "good.csv", ""],
     "--tensorboard": ["tb", "folder/tb", "good.csv", "good.csv/tb", ""],
 }
+COMPARE_OPTIONS = {
+    **{f"--{name.replace('_', '-')}": FIELD_VALUES.get(name, OTHER_VALUES) for name in FIELDS},
+    "--config": FILES, "--seeds": ["2", "0", "-1", "101", "x"], "--out": ["out.csv", "folder", "out/c.csv", ""],
+}
 EVAL_OPTIONS = {
     "--threshold": ["0.5", "0", "1", "2", "-0.1", "nan", "inf", "x", ""],
     "--data": ["good.csv", "bad.csv", "moons", "iris", "absent.csv", "folder"],
@@ -126,6 +130,7 @@ def in_files(files: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 COMMANDS = st.sampled_from([
     ("train", pieces(TRAIN_OPTIONS, [])),
     ("eval", pieces(EVAL_OPTIONS, FILES)),
+    ("compare", pieces(COMPARE_OPTIONS, [])),
     ("datasets", pieces({}, [])),
 ])
 
@@ -136,15 +141,18 @@ COMMANDS = st.sampled_from([
 @example(["eval", "run/checkpoint.pt", "--data", "good.csv", "--threshold", "0.3"])
 @example(["train", "--dataset", "a\nb.csv", "--target", "y"])  # a line break in a value
 @example(["datasets", "x\ry"])
+@example(["compare", "--config", "good.toml", "--config", "good.toml", "--loss", "mse", "--out", "out.csv"])
 @example(["train", "--out", "good.csv", "--n-samples", "40"])  # a file where the output folder belongs
 def test_generated_arguments_exit_0_1_or_2(in_files: Path, argv: list[str]) -> None:
-    if argv[0] == "train":
+    if argv[0] in ("train", "compare"):
         argv[1:1] = ["--epochs", "1"]  # the default of 100 epochs would make a valid list slow; it may override
+    if argv[0] == "compare":
+        argv[1:1] = ["--seeds", "2"]
     check_outcome(*run_main(argv))
 
 
 @fuzz(max_examples=200)
-@given(st.sampled_from([[], ["train"], ["eval", "run/checkpoint.pt"], ["datasets"]]),
+@given(st.sampled_from([[], ["train"], ["eval", "run/checkpoint.pt"], ["compare"], ["datasets"]]),
        pieces(TRAIN_OPTIONS, FILES), st.sampled_from(UNKNOWN_OPTIONS), st.integers(0, 8))
 def test_arguments_with_an_unknown_option_exit_2(in_files: Path, command: list[str], args: list[str],
                                                   unknown: str, at: int) -> None:
@@ -179,6 +187,7 @@ def test_a_leaked_exception_fails_the_property(in_files: Path, monkeypatch: pyte
     ["eval", "notes.pt"],
     ["eval", "run/checkpoint.pt", "--threshold", "nan"],
     ["datasets", "--bogus"],
+    ["compare", "--seeds", "0"],
     ["--bogus"],
     ["train", b"--dataset=\xff.csv", "--target", "y"],
 ])
