@@ -5,7 +5,7 @@ training), batch 64; each epoch is training plus validation and its metrics, for
 seed. Three ways run interleaved in this process, each for the same epochs per repeat
 (setup and data loading included): one seed as the engine's single run (``Trainer.run``),
 one seed and ten seeds through ``compare`` (each seed's run as in a single run, the ten
-as one vmapped model). The table gives the median milliseconds per epoch over the
+as one batched model). The table gives the median milliseconds per epoch over the
 repeats, of wall-clock time and of this process's CPU time (which other processes on a
 shared machine disturb less); the target is ten batched seeds in at most 3x the time of
 one single run.
@@ -61,7 +61,7 @@ def main() -> None:
         "1 seed, compare": batched_run(cfg, 1),
         f"{args.seeds} seeds, compare (batched)": batched_run(cfg, args.seeds),
     }
-    for method in methods.values():  # warm up: vmap, the fused kernels and the data cache
+    for method in methods.values():  # warm up: the fused kernels and the data cache
         method()
     wall: dict[str, list[float]] = {name: [] for name in methods}
     cpu: dict[str, list[float]] = {name: [] for name in methods}

@@ -106,9 +106,9 @@ def test_dropout_draws_other_masks_for_each_seed() -> None:
             value[:] = value[0]
     x = batch.X_val.expand(3, *batch.X_val.shape)
     batch._layers.train()
-    train_outputs = batch._forward(*batch._linear_args, x)
+    train_outputs = batch.forward(x)
     batch._layers.eval()
-    eval_outputs = batch._forward(*batch._linear_args, x)
+    eval_outputs = batch.forward(x)
     assert not torch.equal(train_outputs[0], train_outputs[1]) and not torch.equal(train_outputs[1], train_outputs[2])
     assert torch.equal(eval_outputs[0], eval_outputs[1]) and torch.equal(eval_outputs[1], eval_outputs[2])
 
