@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 import textual.app
 import textual.pilot
+from textual.command import CommandList
 from textual.events import Key
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Static
@@ -29,6 +30,7 @@ from clf_tui.tui import formatting
 from clf_tui.tui.app import WIDE_LAYOUT_MIN, ClfApp
 from clf_tui.tui.keys import BINDINGS
 from clf_tui.tui.runner import Runner
+from clf_tui.tui.screens.command_palette import CommandPalette
 from clf_tui.tui.screens.confirm_quit import ConfirmQuit
 from clf_tui.tui.widgets.config_form import ConfigForm
 from clf_tui.tui.widgets.confusion_matrix_view import ConfusionMatrixView
@@ -243,6 +245,22 @@ async def test_enter_then_escape_at_once_in_the_palette_closes_it_once(no_idle_w
         await pilot.pause(0.2)
         assert_alive(app)
         assert app.screen_stack == [app.screen_stack[0]]
+
+
+async def test_a_search_that_starts_after_the_palette_took_its_list_down_ends_quietly() -> None:
+    """Keys typed as the palette closes (ctrl+s, ctrl+p, tab, escape, 0, 3, enter, ctrl+p, x, escape from the
+    random keys test, once) start a search after Escape has taken the palette's list down; Textual's search
+    then fails on the missing list, and the app with it."""
+    app = ClfApp(SMALL_RUN)
+    async with app.run_test(size=WIDE) as pilot:
+        await wait_ready(pilot)
+        await pilot.press("ctrl+p")
+        palette = app.screen
+        assert isinstance(palette, CommandPalette)
+        await palette.query_one(CommandList).remove()
+        palette._gather_commands("x")
+        await palette.workers.wait_for_complete()
+        assert_alive(app)
 
 
 @pytest.mark.parametrize("key", QUIT_KEYS)

@@ -1,17 +1,36 @@
-"""CommandPalette: Textual's command palette, minus a second close when a choice arrives after Escape."""
+"""CommandPalette: Textual's command palette, safe against keys typed faster than it opens and closes."""
 
 from __future__ import annotations
 
-from textual import command
+from textual import command, work
 from textual.await_complete import AwaitComplete
+from textual.css.query import NoMatches
+
+_gather_commands = command.CommandPalette._gather_commands.__wrapped__
+"""Textual's own gathering of the commands that match a search, without its worker decorator."""
 
 
 class CommandPalette(command.CommandPalette):
-    """Textual's palette. Enter then Escape, typed faster than the list answers, closes it twice: the
-    choice is handled after Escape has closed it already, and that second close would pop the screen
-    below (or fail on the last one). A palette that is no longer on top leaves the stack alone."""
+    """Textual's palette, with two races of fast typing closed.
+
+    Enter then Escape, typed faster than the list answers, closes it twice: the choice is
+    handled after Escape has closed it already, and that second close would pop the screen
+    below (or fail on the last one). A palette that is no longer on top leaves the stack alone.
+
+    A key typed just before Escape starts a search that runs after the palette has taken its
+    list down, and Textual's search then fails on the missing list, taking the app with it.
+    A search that finds the palette closed ends quietly.
+    """
 
     def dismiss(self, result: object = None) -> AwaitComplete:
         if not self.is_active:
             return AwaitComplete.nothing()
         return super().dismiss(result)
+
+    @work(exclusive=True, group=command.CommandPalette._GATHER_COMMANDS_GROUP)
+    async def _gather_commands(self, search_value: str) -> None:
+        try:
+            await _gather_commands(self, search_value)
+        except NoMatches:
+            if self.query(command.CommandList):  # the list is there: a failure of its own
+                raise
