@@ -5,8 +5,10 @@ every frame; only the terminal write is skipped) at a fixed terminal size; the t
 key starts the run and the bench waits for it to end. The headless run is
 ``Trainer.from_config(cfg).run(epochs)`` with nothing consuming its events. Both sides
 train the same configuration, alternately, and the table gives the median over the
-repeats of each run's samples/s (training rows over the summed epoch durations, which
-include validation and metrics) and the ratio app / headless.
+repeats of each run's samples/s and the ratio app / headless, two ways: over the summed epoch
+durations (training, validation and metrics), and over the wall-clock time from the start of
+the run to its end, which also holds what the app's worker does between epochs (keeping each
+epoch's evaluation and computing its decision regions) and what it waits for the UI thread.
 
 Two workloads: long epochs (20k rows of moons, a few epochs per second) and short
 ones (1k rows, about a hundred epochs per second, so every UI message counts).
@@ -49,33 +51,42 @@ def samples_per_s(trainer: Trainer) -> float:
     return len(trainer.data.y_train) * len(trainer.epoch_durations_s) / sum(trainer.epoch_durations_s)
 
 
-def headless(cfg: RunConfig) -> float:
+def wall_samples_per_s(trainer: Trainer, seconds: float) -> float:
+    return len(trainer.data.y_train) * trainer.total_epochs / seconds
+
+
+def headless(cfg: RunConfig) -> tuple[float, float]:
+    """Samples/s over the epoch durations, and over the wall-clock time of the run."""
     trainer = Trainer.from_config(cfg)
+    started = time.perf_counter()
     for _ in trainer.run(cfg.epochs):
         pass
-    return samples_per_s(trainer)
+    return samples_per_s(trainer), wall_samples_per_s(trainer, time.perf_counter() - started)
 
 
-async def train_in_app(pilot: Pilot) -> None:
-    """Press the train key once the data and model are built, and wait until the run ends."""
+async def train_in_app(pilot: Pilot) -> float:
+    """Press the train key once the data and model are built, and wait until the run ends; the seconds between."""
     app = pilot.app
     assert isinstance(app, ClfApp)
     runner = app.query_one(Runner)
     while app.trainer is None or runner.busy:  # the data and model are built in a worker first
         await pilot.pause(0.05)
+    started = time.perf_counter()
     await pilot.press("s")
     while app.run_state not in ("finished", "stopped", "diverged"):
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.005)
+    return time.perf_counter() - started
 
 
-async def with_app(cfg: RunConfig, size: tuple[int, int]) -> float:
+async def with_app(cfg: RunConfig, size: tuple[int, int]) -> tuple[float, float]:
+    """Samples/s over the epoch durations, and over the wall-clock time from the train key to the run's end."""
     app = ClfApp(cfg)
     async with app.run_test(size=size) as pilot:
-        await train_in_app(pilot)
+        seconds = await train_in_app(pilot)
         trainer = app.trainer
         await pilot.press("q")
     assert trainer is not None and trainer.total_epochs == cfg.epochs
-    return samples_per_s(trainer)
+    return samples_per_s(trainer), wall_samples_per_s(trainer, seconds)
 
 
 async def threshold_latencies_s(size: tuple[int, int], presses: int) -> list[float]:
@@ -113,16 +124,17 @@ def main() -> None:
     gc.freeze()
     print(f"torch {torch.__version__}, 1 training thread, app at {size[0]}x{size[1]}; "
           f"median of {args.repeats} runs each, alternating")
-    print(f"\n  {'workload':<42}{'headless':>12}{'app':>12}{'app/headless':>14}")
+    print(f"\n  {'workload':<42}{'timed by':>10}{'headless':>12}{'app':>12}{'app/headless':>14}")
     for name, cfg in WORKLOADS.items():
         headless(cfg.replace(epochs=2))  # warm-up: first-call dispatch, allocator
-        rates: dict[str, list[float]] = {"headless": [], "app": []}
+        runs: dict[str, list[tuple[float, float]]] = {"headless": [], "app": []}
         for _ in range(args.repeats):
-            rates["headless"].append(headless(cfg))
-            rates["app"].append(asyncio.run(with_app(cfg, size)))
-        medians = {side: statistics.median(values) for side, values in rates.items()}
-        print(f"  {name:<42}{medians['headless']:>12,.0f}{medians['app']:>12,.0f}"
-              f"{medians['app'] / medians['headless']:>13.2f}x")
+            runs["headless"].append(headless(cfg))
+            runs["app"].append(asyncio.run(with_app(cfg, size)))
+        for column, timed_by in enumerate(("epochs", "wall")):
+            medians = {side: statistics.median(rates[column] for rates in values) for side, values in runs.items()}
+            print(f"  {name if column == 0 else '':<42}{timed_by:>10}{medians['headless']:>12,.0f}"
+                  f"{medians['app']:>12,.0f}{medians['app'] / medians['headless']:>13.2f}x")
     print(f"\n  threshold key to frame, 100,000 validation rows, {args.presses} presses"
           f"\n  {'layout':<42}{'median':>12}{'max':>12}")
     for layout, layout_size in (("wide", size), ("compact, evaluation page", COMPACT)):
