@@ -57,3 +57,11 @@ def byte_size(n_bytes: int) -> str:
 def learning_rate(value: float) -> str:
     """A learning rate to two significant digits, such as 0.0032 or 3.2e-05: what a person would type."""
     return f"{value:.2g}"
+
+
+MAX_CLASS_NAME = 10
+
+
+def class_name(name: str) -> str:
+    """A class name in at most MAX_CLASS_NAME characters, so a matrix of long names still fits its pane."""
+    return name if len(name) <= MAX_CLASS_NAME else name[: MAX_CLASS_NAME - 1] + "…"

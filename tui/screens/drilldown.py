@@ -18,7 +18,6 @@ from clf_tui.engine.drilldown import CellSamples, ConfusedPair, DrillDown
 from .. import formatting
 from ..evaluation import Evaluation
 from ..widgets.cell_picker import CellPicker
-from ..widgets.confusion_matrix_view import _short
 from ..widgets.sample_table import SampleTable
 
 MAX_ROWS = 200
@@ -108,7 +107,7 @@ class DrillDownScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(SampleTable)
-        probability = "P(pred)" if self._drill.threshold is None else f"P({_short(self._evaluation.class_names[1])})"
+        probability = "P(pred)" if self._drill.threshold is None else f"P({formatting.class_name(self._evaluation.class_names[1])})"
         for label in ("row", "true", "pred", probability, "log loss"):
             table.add_column(Text(label, style="bold"))
         table.fixed_columns = len(table.columns)  # the features scroll beside these
@@ -148,8 +147,8 @@ class DrillDownScreen(ModalScreen[None]):
         table.clear()
         shown = cell.rows[:MAX_ROWS]
         features = _in_data_units(self._data.X_val[shown], self._data.scaler)
-        true_name = Text(_short(self._evaluation.class_names[true_class]))
-        predicted_name = Text(_short(self._evaluation.class_names[predicted_class]))
+        true_name = Text(formatting.class_name(self._evaluation.class_names[true_class]))
+        predicted_name = Text(formatting.class_name(self._evaluation.class_names[predicted_class]))
         table.add_rows(
             [
                 Text(str(row), justify="right"), true_name, predicted_name,

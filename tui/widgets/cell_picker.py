@@ -11,7 +11,8 @@ from textual.geometry import Size
 from textual.message import Message
 from textual.widget import Widget
 
-from .confusion_matrix_view import RIGHT, WRONG, _short
+from .. import formatting
+from .confusion_matrix_view import RIGHT, WRONG
 
 CORNER = "true \\ pred"
 
@@ -50,7 +51,7 @@ class CellPicker(Widget, can_focus=True):
     def __init__(self, confusion: np.ndarray, class_names: tuple[str, ...], *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._confusion = confusion
-        names = [_short(name) for name in class_names]
+        names = [formatting.class_name(name) for name in class_names]
         if len(names) == 2 or all(len(name) <= 3 for name in names):
             self._columns, self._rows = names, names
         else:

@@ -6,7 +6,7 @@ from textual_plotext import PlotextPlot
 
 from clf_tui.engine.comparison import Comparison
 
-from .loss_chart import _epoch_ticks
+from .loss_chart import epoch_ticks
 
 COLORS = ("cyan", "orange", "green", "magenta")
 """One per configuration, in order (a comparison has at most four)."""
@@ -33,5 +33,5 @@ class CompareChart(PlotextPlot):
                 epochs = list(range(1, len(curve) + 1))
                 plt.plot(epochs, curve.tolist(), label=runs.label[:MAX_LABEL], marker="braille", color=color)
                 last = max(last, len(curve))
-        plt.xticks(_epoch_ticks(1, last))
+        plt.xticks(epoch_ticks(1, last))
         self.refresh()

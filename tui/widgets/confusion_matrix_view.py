@@ -11,7 +11,6 @@ from .. import formatting
 
 RIGHT = "green"
 WRONG = "red"
-MAX_NAME = 10
 
 
 class ConfusionMatrixView(Widget):
@@ -26,11 +25,11 @@ class ConfusionMatrixView(Widget):
     def show_binary(self, report: BinaryReport, class_names: tuple[str, ...]) -> None:
         """Rows are the true classes, columns the predicted ones; each cell a count and its row's share.
 
-        Columns are as narrow as their content, so that two class names of up to MAX_NAME
+        Columns are as narrow as their content, so that two class names of up to MAX_CLASS_NAME
         characters fit the evaluation pane at 120 columns. They are headed "pred NAME" where both
         fit, else by the bare names, and the corner says "true \\ pred".
         """
-        names = [_short(name) for name in class_names]
+        names = [formatting.class_name(name) for name in class_names]
         counts = ((report.tn, report.fp), (report.fn, report.tp))
         count_width = max(3, len(str(max(max(row) for row in counts))))
         cell = max(count_width + 8, *(len(name) + 2 for name in names))  # "  41  97.6%": count, share
@@ -61,7 +60,7 @@ class ConfusionMatrixView(Widget):
         scores it against the rest."""
         long_names = any(len(name) > 3 for name in class_names)
         headers = [str(i) if long_names else name for i, name in enumerate(class_names)]
-        rows = [f"{i} {_short(name)}" if long_names else name for i, name in enumerate(class_names)]
+        rows = [f"{i} {formatting.class_name(name)}" if long_names else name for i, name in enumerate(class_names)]
         cell = max(len(str(int(scores.confusion.max()))), max(len(h) for h in headers)) + 1
         label_width = max(len(r) for r in rows) + 1
         header = Text(" " * label_width)
@@ -80,7 +79,7 @@ class ConfusionMatrixView(Widget):
             line.append(f" {formatting.rate(scores.recall[i]):>6}")
             lines.append(line)
         lines.append(Text.assemble(
-            (_short(class_names[positive]), "bold reverse"),
+            (formatting.class_name(class_names[positive]), "bold reverse"),
             (f" vs rest at threshold {formatting.threshold(report.threshold)}", "bold"),
         ))
         lines.extend(_rates(report, full=False))
@@ -97,10 +96,6 @@ class ConfusionMatrixView(Widget):
         resized = len(lines) != len(self._text.plain.splitlines())
         self._text = Text("\n").join(lines)
         self.refresh(layout=resized)
-
-
-def _short(name: str) -> str:
-    return name if len(name) <= MAX_NAME else name[: MAX_NAME - 1] + "…"
 
 
 def _rates(report: BinaryReport, *, full: bool) -> list[Text]:

@@ -67,7 +67,7 @@ class LossChart(PlotextPlot):
         plt.clear_data()
         plt.xlabel("epoch")
         if self._epochs:
-            plt.xticks(_epoch_ticks(self._epochs[0], self._epochs[-1]))
+            plt.xticks(epoch_ticks(self._epochs[0], self._epochs[-1]))
             plt.plot(self._epochs, self._train, label="train", marker="braille", color="cyan")
             val = [(e, v) for e, v in zip(self._epochs, self._val) if v is not None]
             if val:
@@ -80,7 +80,7 @@ class LossChart(PlotextPlot):
         self.flush()
 
 
-def _epoch_ticks(first: int, last: int, n_ticks: int = 5) -> list[int]:
+def epoch_ticks(first: int, last: int, n_ticks: int = 5) -> list[int]:
     """Up to ``n_ticks`` whole epochs from ``first`` to ``last``, evenly spread."""
     if last - first < n_ticks:
         return list(range(first, last + 1))
