@@ -151,15 +151,11 @@ class Runner(Widget):
             return
         import torch  # in this worker's thread, as the engine is: never on the UI thread before the first frame
 
-        rng = torch.get_rng_state()
-        trainer = engine.Trainer.from_config(config)  # seeds torch's generator from the config
-        if adopt:
-            self.app.post_message(TrainerReady(trainer, origin="config"))
-        try:
+        with torch.random.fork_rng(enabled=not adopt):  # building the model seeds torch's generators
+            trainer = engine.Trainer.from_config(config)
+            if adopt:
+                self.app.post_message(TrainerReady(trainer, origin="config"))
             result = engine.find_lr(trainer, control=control)
-        finally:
-            if not adopt:
-                torch.set_rng_state(rng)
         self.app.post_message(LRRangeTested(result, trainer.total_epochs))
 
     @work(thread=True, exit_on_error=False, group="checkpoint")

@@ -10,7 +10,7 @@ from rich.console import Console
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
-from clf_tui.engine import RunConfig
+from clf_tui.engine import RunConfig, Trainer
 from clf_tui.tui.app import ClfApp
 from clf_tui.tui.screens.compare import CompareScreen
 from clf_tui.tui.widgets.box_plot_view import BoxPlotView
@@ -18,7 +18,7 @@ from clf_tui.tui.widgets.compare_chart import CompareChart
 
 from .conftest import COMPACT, notifications, train, wait_ready, wait_until
 
-CUBIC = RunConfig(dataset="cubic", hidden=(8,), epochs=6, device="cpu")
+CUBIC = RunConfig(dataset="cubic", hidden=(8,), dropout=0.2, epochs=6, device="cpu")
 
 
 def status(screen: CompareScreen) -> str:
@@ -61,11 +61,16 @@ async def test_a_comparison_runs_in_its_worker_and_leaves_the_apps_run_alone() -
         assert chart.border_title == "validation loss, mean over 3 seeds"
         boxes = screen.query_one(BoxPlotView)
         assert boxes.render().plain.splitlines()[0] == "validation accuracy across 3 seeds"
-        # The app's own run is as it was: same trainer, history and weights.
+        # The app's own run is as it was: same trainer, history and weights...
         assert app.trainer is trainer and trainer.losses == losses
         assert all(torch.equal(weights[name], value) for name, value in trainer.model.state_dict().items())
         await pilot.press("escape")
         assert not isinstance(app.screen, CompareScreen)
+        # ...and random state: continued, it trains on as if nothing had run in between (its dropout included).
+        await train(pilot)
+        uninterrupted = Trainer.from_config(trainer.config)
+        uninterrupted.train(2 * CUBIC.epochs)
+        assert trainer.losses == uninterrupted.losses
 
 
 async def test_escape_cancels_a_running_comparison_and_then_closes() -> None:

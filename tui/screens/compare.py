@@ -237,13 +237,17 @@ class CompareScreen(ModalScreen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group=GROUP)
     def _compare(self, configs: list[RunConfig], labels: list[str], n_seeds: int) -> None:
-        from clf_tui.engine.compare import compare  # imports torch, which the app has loaded by now
+        import torch  # the app has loaded it by now
+
+        from clf_tui.engine.compare import compare
 
         control = RunControl(stop_event=get_current_worker().cancelled_event)
         progress = Throttle(PROGRESS_INTERVAL_S)
-        for event in compare(configs, n_seeds, labels=labels, control=control):
-            if not isinstance(event, SeedsEpochEnded) or progress.ready():
-                self.post_message(self.Progressed(event))
+        # Building each seed's model seeds torch's generators, from which the app's run draws its dropout.
+        with torch.random.fork_rng():
+            for event in compare(configs, n_seeds, labels=labels, control=control):
+                if not isinstance(event, SeedsEpochEnded) or progress.ready():
+                    self.post_message(self.Progressed(event))
 
     @on(Progressed)
     def _progressed(self, message: Progressed) -> None:
