@@ -65,7 +65,8 @@ BINDINGS: list[Binding] = [
     Binding("m", "model_summary", "Model summary", id="model.summary", show=False,
             tooltip="Each layer of the model with its output shape and parameters, the totals and the size in memory."),
     Binding("x", "export_view", "Save view as text", id="view.export", show=False,
-            tooltip="Save the loss, ROC and PR charts and the confusion matrix, as shown now, to a plain text file."),
+            tooltip="Save the loss, ROC and PR charts, the confusion matrix and the decision regions, as shown now, "
+                    "to a plain text file."),
     Binding("l", "find_lr", "LR finder", id="lr.find", show=False,
             tooltip="Learning-rate range test: the loss over a sweep of rates, a suggested rate, and a key to use it."),
     Binding("d", "drilldown", "Drill down", id="evaluation.drilldown", show=False,
