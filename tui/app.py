@@ -414,7 +414,8 @@ class ClfApp(App[int]):
         if trainer is None or not self._regions.available:
             return
         if self._runner.region_size is None:
-            self._fit_regions()
+            self._fit_regions()  # sets the size, then draws at it
+            return
         regions = self._runner.regions(trainer)
         if regions is not None:
             self._regions.show(*regions, trainer.total_epochs, "" if trainer.total_epochs else "untrained")
