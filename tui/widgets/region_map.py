@@ -62,7 +62,6 @@ class RegionMap(Widget):
         self.points: PointSet = "validation"
         self._grid: RegionGrid | None = None
         self._probability: np.ndarray | None = None
-        self._epoch: int | None = None
         self._note = "Train a model to see its decision regions."
         self._data: tuple[dict[PointSet, tuple[np.ndarray, np.ndarray]], tuple[str, ...], tuple[str, ...]] | None = None
         self._lines: list[Strip] | None = None
@@ -96,12 +95,11 @@ class RegionMap(Widget):
         """Draw ``probability`` over ``grid``: (ny, nx) P(class 1), or (ny, nx, k); ``note`` goes in the subtitle."""
         self._grid = grid
         self._probability = np.asarray(probability, dtype=np.float32)
-        self._epoch = epoch
         self.border_subtitle = Text(" · ".join(part for part in (f"epoch {epoch}" if epoch else "", note) if part))
         self._changed()
 
     def clear(self) -> None:
-        self._grid = self._probability = self._epoch = None
+        self._grid = self._probability = None
         self.border_subtitle = ""
         self._changed()
 
