@@ -26,6 +26,14 @@ def moons() -> RunConfig:
     return RunConfig(dataset="moons", n_samples=200, epochs=5, device="cpu")
 
 
+@pytest.fixture
+def unloadable(moons: RunConfig, tmp_path: Path) -> RunConfig:
+    """The moons run's settings on a CSV without its target column: the app opens with no data and no run."""
+    csv = tmp_path / "bad.csv"
+    csv.write_text("a,b\n1,x\n2,y\n")
+    return moons.replace(dataset=str(csv), target="label")
+
+
 async def wait_until(pilot: Pilot, condition: Callable[[], bool], timeout_s: float = 30.0) -> None:
     """Let the app run until ``condition()`` holds."""
     deadline = time.monotonic() + timeout_s

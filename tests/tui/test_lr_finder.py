@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -130,10 +129,8 @@ async def test_while_a_run_holds_the_model_the_test_is_refused(moons: RunConfig)
         assert not isinstance(app.screen, LRFinderScreen)
 
 
-async def test_without_a_run_l_builds_the_forms_run_and_tests_it(moons: RunConfig, tmp_path: Path) -> None:
-    csv = tmp_path / "bad.csv"
-    csv.write_text("a,b\n1,x\n2,y\n")
-    app = ClfApp(dataclasses.replace(moons, dataset=str(csv), target="label"))
+async def test_without_a_run_l_builds_the_forms_run_and_tests_it(unloadable: RunConfig) -> None:
+    app = ClfApp(unloadable)
     async with app.run_test(size=WIDE) as pilot:
         await wait_until(pilot, lambda: bool(error_messages(app)) and app.run_state == "idle")
         assert app.trainer is None

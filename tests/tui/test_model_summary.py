@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import io
-from pathlib import Path
 
 from rich.console import Console
 from textual.widgets import Static
@@ -40,10 +39,8 @@ async def test_m_lists_every_layer_and_the_total(moons: RunConfig) -> None:
         assert not isinstance(app.screen, ModelSummaryScreen)
 
 
-async def test_without_a_model_m_says_so(moons: RunConfig, tmp_path: Path) -> None:
-    csv = tmp_path / "bad.csv"
-    csv.write_text("a,b\n1,x\n2,y\n")
-    app = ClfApp(dataclasses.replace(moons, dataset=str(csv), target="label"))
+async def test_without_a_model_m_says_so(unloadable: RunConfig) -> None:
+    app = ClfApp(unloadable)
     async with app.run_test(size=COMPACT) as pilot:
         await wait_until(pilot, lambda: bool(error_messages(app)) and app.run_state == "idle")
         await pilot.press("m")
