@@ -233,8 +233,8 @@ class RegionMap(Widget):
         view = self._grid.resized(width, height)
         rows, columns = view.cells_of(X)
         n_classes = len(self._data[1])
-        counts = np.zeros((height, width, n_classes), dtype=np.int64)
-        np.add.at(counts, (rows, columns, y), 1)
+        cells = (rows * width + columns) * n_classes + y
+        counts = np.bincount(cells, minlength=height * width * n_classes).reshape(height, width, n_classes)
         return np.where(counts.any(axis=2), counts.argmax(axis=2), -1)
 
     def _legend(self) -> Text:
