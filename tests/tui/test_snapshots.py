@@ -1,76 +1,42 @@
 """Screenshots of the main screen after a seeded run, replayed with fixed timings through the app's message path.
 
-A live run's timings (samples/s, elapsed) differ every time, so each data set is trained once,
-headless and seeded, and its trainer and events are replayed with a fixed duration per epoch
-through the Runner, exactly as a training worker forwards them.
+A live run's timings (samples/s, elapsed) differ every time, and a model trained here would follow
+this CPU's floating-point kernels, so each run is one recorded once (``tests/tui/recorded.py``):
+its trainer and events are replayed through the Runner, exactly as a training worker forwards them.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Awaitable, Callable, Iterable
 
 import pytest
 from textual.pilot import Pilot
 
-from clf_tui.engine import RunConfig, Trainer
-from clf_tui.engine.events import EpochEnded, EvalReady, Event
-from clf_tui.engine.replay import EpochRecords
+from clf_tui.engine import RunConfig
 from clf_tui.tui.app import ClfApp
 from clf_tui.tui.messages import TrainerReady
 from clf_tui.tui.runner import Runner
 
 from .conftest import COMPACT, ENDED, WIDE, wait_ready, wait_until
+from .recorded import BINARY, BLOBS, MULTICLASS, SeededRun, seeded_run
 
-EPOCH_S = 0.025
-BINARY = RunConfig(dataset="moons", n_samples=400, epochs=40, device="cpu")
-MULTICLASS = RunConfig(dataset="digits", epochs=15, device="cpu")
 DEEP = RunConfig(dataset="moons", n_samples=400, hidden=(64, 32, 16, 8, 8, 4), dropout=0.1, loss="nll", device="cpu")
 """An MLP too long for the summary screen at 80 x 24, so that it scrolls."""
-BLOBS = RunConfig(dataset="blobs", n_samples=300, n_classes=3, epochs=12, device="cpu")
-REGION_SIZE = (76, 17)
-"""The region grid of the recorded runs: the regions page's at 80 x 24; other panes draw it resampled."""
-
-
-@dataclasses.dataclass(frozen=True)
-class SeededRun:
-    """A headless run: its trainer, its events, and the evaluations a training worker would have kept of it."""
-
-    trainer: Trainer
-    events: list[Event]
-    records: EpochRecords
-
-
-def seeded_run(config: RunConfig) -> SeededRun:
-    """The events of a headless run of ``config``, every epoch taking EPOCH_S, with its epochs recorded."""
-    trainer = Trainer.from_config(config)
-    n_train = len(trainer.data.y_train)
-    recorder = Runner()
-    recorder.region_size = REGION_SIZE
-    events = []
-    for event in trainer.run(config.epochs):
-        if isinstance(event, EpochEnded):
-            event = dataclasses.replace(event, duration_s=EPOCH_S, samples_per_s=n_train / EPOCH_S)
-        elif isinstance(event, EvalReady):
-            recorder.record(trainer, event)
-        events.append(event)
-    assert recorder.records is not None
-    return SeededRun(trainer, events, recorder.records)
 
 
 @pytest.fixture(scope="module")
 def binary_run() -> SeededRun:
-    return seeded_run(BINARY)
+    return seeded_run("binary")
 
 
 @pytest.fixture(scope="module")
 def multiclass_run() -> SeededRun:
-    return seeded_run(MULTICLASS)
+    return seeded_run("multiclass")
 
 
 @pytest.fixture(scope="module")
 def blobs_run() -> SeededRun:
-    return seeded_run(BLOBS)
+    return seeded_run("blobs")
 
 
 async def open_model_summary(pilot: Pilot) -> None:

@@ -1,7 +1,8 @@
 """Screenshots of the compare screen: its form with a refused variant, and a seeded comparison's results.
 
-The comparison is computed once, headless and seeded, and its events are replayed through the
-screen's own message, exactly as its worker posts them; nothing on the screen depends on timing.
+The comparison is one recorded once, headless and seeded (``tests/tui/recorded.py``), and its events
+are replayed through the screen's own message, exactly as its worker posts them; nothing on the
+screen depends on timing or on this CPU's floating-point kernels.
 """
 
 from __future__ import annotations
@@ -12,22 +13,19 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from clf_tui.engine import RunConfig
-from clf_tui.engine.compare import compare
-from clf_tui.engine.comparison import CompareEvent, apply_overrides
+from clf_tui.engine.comparison import CompareEvent
 from clf_tui.tui.app import ClfApp
 from clf_tui.tui.screens.compare import CompareScreen
 
 from .conftest import COMPACT, WIDE, wait_ready, wait_until
-
-BASE = RunConfig(dataset="cubic", hidden=(16,), epochs=40, device="cpu")
-VARIANTS = ("loss=mse", "optimizer=sgd lr=0.1", "hidden=32,32")
+from .recorded import COMPARE_BASE as BASE
+from .recorded import COMPARE_VARIANTS as VARIANTS
+from .recorded import comparison_events
 
 
 @pytest.fixture(scope="module")
 def events() -> list[CompareEvent]:
-    configs = [BASE, *(apply_overrides(BASE, text) for text in VARIANTS)]
-    return list(compare(configs, 5, labels=["base", *VARIANTS]))
+    return comparison_events()
 
 
 def open_compare(variants: Sequence[str], events: Sequence[CompareEvent] = (),
