@@ -81,7 +81,11 @@ def test_each_seed_equals_its_single_run(setting: str) -> None:
 
 
 def test_seeds_that_diverge_end_as_their_single_runs_and_the_others_train_on() -> None:
-    cfg = CUBIC.replace(loss="mse", optimizer="sgd", lr=0.7, epochs=15)
+    """At this rate two seeds diverge in their first two epochs, and the others swing near the edge: over
+    more epochs such a run amplifies the products' last-bit differences past any fixed tolerance (seed 42
+    reaches 2.5e-4 by epoch 15). Three epochs show both endings while the others' losses still compare
+    as every other setting's do."""
+    cfg = CUBIC.replace(loss="mse", optimizer="sgd", lr=0.7, epochs=3)
     runs = comparison_of([cfg], 6).configs[0]
     assert {run.end for run in runs.runs} == {"diverged", "completed"}
     assert {run.kept_epoch for run in runs.runs if run.end == "diverged"} == {0, 1}
