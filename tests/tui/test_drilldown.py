@@ -141,7 +141,7 @@ async def test_it_opens_while_training_and_keeps_its_epoch(moons: RunConfig) -> 
         app.simulate_key("s")
         await wait_until(pilot, lambda: app.run_state == "training" and panel.evaluation is not None)
         app.simulate_key("d")
-        await wait_until(pilot, lambda: isinstance(app.screen, DrillDownScreen))
+        await wait_until(pilot, lambda: isinstance(app.screen, DrillDownScreen) and app.screen.is_mounted)
         screen = app.screen
         assert isinstance(screen, DrillDownScreen)
         opened = screen.evaluation
@@ -154,13 +154,14 @@ async def test_it_opens_while_training_and_keeps_its_epoch(moons: RunConfig) -> 
         await wait_until(pilot, lambda: panel.evaluation is not None and panel.evaluation.epoch > opened.epoch)
         assert app.run_state == "training" and app.screen is screen and screen.evaluation is opened
         assert (listed(screen), caption(screen)) == before
-        # To the other row and back: the cell is recounted now, from the evaluation it opened on.
+        # To the other row and back: the cell is recounted now, from the evaluation it opened on. The picker
+        # moves at the key, and the screen lists the cell when it hears of it: wait for each caption.
         away, back = ("down", "up") if cell[0] == 0 else ("up", "down")
         app.simulate_key(away)
-        await wait_until(pilot, lambda: picker.cell == (1 - cell[0], cell[1]))
+        await wait_until(pilot, lambda: picker.cell != cell and caption(screen) != before[1])
         app.simulate_key(back)
-        await wait_until(pilot, lambda: picker.cell == cell)
-        assert (listed(screen), caption(screen)) == before
+        await wait_until(pilot, lambda: picker.cell == cell and caption(screen) == before[1])
+        assert listed(screen) == before[0]
         app.simulate_key("escape")
         app.simulate_key("s")
         await wait_until(pilot, lambda: app.run_state == "stopped")

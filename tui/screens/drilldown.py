@@ -89,7 +89,9 @@ class DrillDownScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         evaluation, drill = self._evaluation, self._drill
         names = evaluation.class_names
-        picker = CellPicker(drill.confusion, names)
+        first = self._pairs[0] if self._pairs else None
+        cell = (0, 0) if first is None else (first.true_class, first.predicted_class)
+        picker = CellPicker(drill.confusion, names, cell=cell)
         with Vertical(id="drill-body") as body:
             how = "argmax" if drill.threshold is None else f"threshold {formatting.threshold(drill.threshold)}"
             body.border_title = f"Drill-down · epoch {evaluation.epoch} · {how}"
@@ -113,12 +115,8 @@ class DrillDownScreen(ModalScreen[None]):
         table.fixed_columns = len(table.columns)  # the features scroll beside these
         for name in self._data.feature_names:
             table.add_column(Text(name, style="bold"))
-        first = self._pairs[0] if self._pairs else None
-        picker = self.query_one(CellPicker)
-        if first is not None:
-            picker.select(first.true_class, first.predicted_class)
-        else:
-            self._show_cell(*picker.cell)
+        # The first cell is drawn here rather than on a Changed message, so the screen is whole once mounted.
+        self._show_cell(*self.query_one(CellPicker).cell)
 
     @property
     def evaluation(self) -> Evaluation:
@@ -128,12 +126,6 @@ class DrillDownScreen(ModalScreen[None]):
     @on(CellPicker.Changed)
     def _cell_changed(self, message: CellPicker.Changed) -> None:
         self._show_cell(message.true_class, message.predicted_class)
-        if not self._drill.is_binary:
-            pairs = self.query_one("#drill-pairs", OptionList)
-            cell = (message.true_class, message.predicted_class)
-            pairs.highlighted = next(
-                (i for i, p in enumerate(self._pairs) if (p.true_class, p.predicted_class) == cell), None
-            )
 
     @on(OptionList.OptionHighlighted, "#drill-pairs")
     def _pair_highlighted(self, message: OptionList.OptionHighlighted) -> None:
@@ -141,6 +133,12 @@ class DrillDownScreen(ModalScreen[None]):
         self.query_one(CellPicker).select(pair.true_class, pair.predicted_class)
 
     def _show_cell(self, true_class: int, predicted_class: int) -> None:
+        """List the cell's rows under its caption, and highlight its pair among the most confused."""
+        if not self._drill.is_binary:
+            self.query_one("#drill-pairs", OptionList).highlighted = next(
+                (i for i, p in enumerate(self._pairs) if (p.true_class, p.predicted_class) == (true_class, predicted_class)),
+                None,
+            )
         cell = self._drill.cell(true_class, predicted_class)
         self.query_one("#drill-caption", Static).update(self._caption(cell))
         table = self.query_one(SampleTable)

@@ -48,7 +48,9 @@ class CellPicker(Widget, can_focus=True):
         true_class: int
         predicted_class: int
 
-    def __init__(self, confusion: np.ndarray, class_names: tuple[str, ...], *, id: str | None = None) -> None:
+    def __init__(self, confusion: np.ndarray, class_names: tuple[str, ...], *, cell: tuple[int, int] = (0, 0),
+                 id: str | None = None) -> None:
+        """``cell``: the current cell to start from (said by no Changed message)."""
         super().__init__(id=id)
         self._confusion = confusion
         names = [formatting.class_name(name) for name in class_names]
@@ -59,7 +61,7 @@ class CellPicker(Widget, can_focus=True):
             self._rows = [f"{i} {name}" for i, name in enumerate(names)]
         self._cell_width = max(len(str(int(confusion.max()))), *(len(c) for c in self._columns)) + 2
         self._label_width = max(len(CORNER), *(len(r) for r in self._rows)) + 1
-        self.cell = (0, 0)
+        self.cell = cell
         self._first = (0, 0)
         """The first row and column in the window shown."""
 
