@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from tests.limits import HANG_S
+
 SCRIPT = """
 import sys
 import clf_tui.datasets, clf_tui.engine
@@ -18,5 +20,5 @@ print(",".join(loaded))
 
 
 def test_engine_and_datasets_load_no_ui_modules() -> None:
-    result = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, check=True, timeout=120)
+    result = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, check=True, timeout=HANG_S)
     assert result.stdout.strip() == ""

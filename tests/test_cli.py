@@ -15,6 +15,7 @@ import pytest
 
 from clf_tui.cli import main
 from clf_tui.engine import RunConfig, Trainer, read_checkpoint
+from tests.limits import HANG_S
 
 
 def write_csv(path: Path, n: int = 120, seed: int = 0) -> Path:
@@ -29,7 +30,7 @@ def write_csv(path: Path, n: int = 120, seed: int = 0) -> Path:
     return path
 
 
-def clf_tui(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def clf_tui(*args: str, timeout: float = HANG_S) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "clf_tui", *args], capture_output=True, text=True, timeout=timeout)
 
 
@@ -132,7 +133,7 @@ def test_ctrl_c_stops_after_the_batch_and_leaves_a_consistent_checkpoint(tmp_pat
                 break
         time.sleep(0.05)  # land the signal in the middle of an epoch
         process.send_signal(signal.SIGINT)
-        rest, err = process.communicate(timeout=60)
+        rest, err = process.communicate(timeout=HANG_S)
     finally:
         process.kill()
     assert process.returncode == 130, err

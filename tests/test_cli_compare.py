@@ -14,6 +14,7 @@ import pytest
 from clf_tui.cli import main
 from clf_tui.compare_report import METRIC_NAMES
 from clf_tui.engine import RunConfig, Trainer
+from tests.limits import HANG_S
 
 EPOCHS = 25
 SEEDS = 5
@@ -109,6 +110,6 @@ def test_bad_input_exits_2_with_one_line(tmp_path: Path, capsys) -> None:
         assert err.count("\n") == 1 and message in err
     assert not (tmp_path / "x.csv").exists()
     result = subprocess.run([sys.executable, "-m", "clf_tui", "compare", "--config", str(a), "--config", str(other)],
-                            capture_output=True, text=True, timeout=120)
+                            capture_output=True, text=True, timeout=HANG_S)
     assert result.returncode == 2 and result.stderr.startswith("clf-tui: error: the configurations must share")
     assert result.stderr.count("\n") == 1 and result.stdout == ""

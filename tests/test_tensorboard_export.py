@@ -18,6 +18,7 @@ from clf_tui.cli import main
 from clf_tui.engine import RunConfig, Trainer
 from clf_tui.engine.metrics import BinaryEval
 from clf_tui.tensorboard_export import PR_THRESHOLDS, scalar_tag
+from tests.limits import HANG_S
 
 RATE_TOLERANCE = 1e-6
 """TensorBoard stores a PR curve's precision and recall as float32: within 1e-6 of the engine's float64."""
@@ -140,7 +141,7 @@ def test_without_tensorboard_installed_the_option_says_how_to_install_it_before_
         f"sys.exit(main(['train', '--n-samples', '200', '--epochs', '2', '--out', {str(tmp_path / 'run')!r}, "
         f"'--tensorboard', {str(tmp_path / 'tb')!r}]))\n"
     )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=HANG_S)
     assert result.returncode == 2
     assert result.stderr == ("clf-tui: error: --tensorboard needs the tensorboard package: "
                              "pip install 'clf-tui[tensorboard]'\n")

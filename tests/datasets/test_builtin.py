@@ -14,6 +14,7 @@ from sklearn.preprocessing import StandardScaler
 from clf_tui import datasets
 from clf_tui.datasets.builtin import CUBIC_X, FLAMINGO_MEAN, SEAGULL_MEAN, make_builtin
 from clf_tui.engine.errors import ConfigError, DataError
+from tests.limits import HANG_S
 
 FIXED_SIZES = {"cubic": 162, "iris": 150, "wine": 178, "breast_cancer": 569, "digits": 1797}
 
@@ -158,5 +159,5 @@ def test_bad_options_name_the_option(options: dict, message: str) -> None:
 
 def test_importing_the_package_is_light() -> None:
     code = "import sys, clf_tui.datasets; print(sorted({'sklearn', 'torch', 'textual'} & set(sys.modules)))"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=HANG_S)
     assert result.stdout.strip() == "[]"

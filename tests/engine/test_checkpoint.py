@@ -17,6 +17,7 @@ import torch
 
 from clf_tui.engine import CheckpointError, RunConfig, Trainer, read_checkpoint
 from clf_tui.engine.checkpoint import FORMAT_VERSION
+from tests.limits import HANG_S
 
 SMALL = RunConfig(n_samples=200, dropout=0.2, epochs=10)
 
@@ -77,7 +78,7 @@ def test_resume_in_a_new_process_is_exact(tmp_path: Path) -> None:
     first_half.train(10)
     path = first_half.save_checkpoint(tmp_path / "half.pt")
     result = subprocess.run([sys.executable, "-c", RESUME_SCRIPT, str(path)], capture_output=True, text=True,
-                            check=True, timeout=120)
+                            check=True, timeout=HANG_S)
     resumed = json.loads(result.stdout)
     assert resumed["losses"] == uninterrupted.losses  # exactly, not approximately
     assert resumed["val_losses"] == uninterrupted.val_losses

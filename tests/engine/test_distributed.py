@@ -18,6 +18,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from clf_tui.engine import ClfError, DataError, RunConfig, TensorBatches, Trainer, read_checkpoint
 from clf_tui.engine.distributed import Launch, block_of_rows, shard_permutation, torchrun_launch
 from clf_tui.engine.metrics import summary
+from tests.limits import HANG_S
 
 EPOCHS = 4
 # 322 training rows share evenly between 2 ranks (no padding, so the run equals one
@@ -86,7 +87,7 @@ def test_two_processes_train_like_one_with_twice_the_batch_and_only_rank_0_write
     # --standalone: a rendezvous on a free local port, so parallel test runs do not clash.
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
                "-m", "clf_tui", "train", *RUN_OPTIONS, "--out", str(out), "--tensorboard", str(log_dir)]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
+    result = subprocess.run(command, capture_output=True, text=True, timeout=HANG_S, env=env)
     assert result.returncode == 0, result.stderr
     # One set of progress lines and files: rank 1 printed and wrote nothing of its own.
     assert len(re.findall(r"^epoch \d+/", result.stdout, flags=re.MULTILINE)) == EPOCHS

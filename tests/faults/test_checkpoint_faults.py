@@ -27,6 +27,7 @@ from clf_tui.engine import CheckpointError, RunConfig, Trainer, read_checkpoint
 from clf_tui.engine import atomic
 from clf_tui.engine.checkpoint import FORMAT_VERSION, write_checkpoint
 from tests.faults.archives import zipped
+from tests.limits import HANG_S
 
 SMALL = RunConfig(n_samples=120, hidden=(8,), epochs=2)
 
@@ -144,7 +145,7 @@ def test_a_saver_killed_at_random_moments_leaves_only_whole_checkpoints(tmp_path
     rng = random.Random(25)
     delays = [rng.uniform(0.0, 0.4) for _ in range(KILL_ROUNDS)]
     subprocess.run([sys.executable, "-c", KILLER_SCRIPT, str(tmp_path), json.dumps(delays),
-                    json.dumps(SAVER_CONFIG.to_dict())], check=True, timeout=120, capture_output=True)
+                    json.dumps(SAVER_CONFIG.to_dict())], check=True, timeout=HANG_S, capture_output=True)
     rounds = sorted(tmp_path.iterdir())
     assert len(rounds) == KILL_ROUNDS
     most_epochs = max(int(line) for r in rounds for line in (r / "finished").read_text().split() or ["0"])

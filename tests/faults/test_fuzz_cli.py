@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from clf_tui.cli import main
 from clf_tui.engine.config import FIELDS
+from tests.limits import HANG_S
 
 
 def fuzz(max_examples: int) -> settings:
@@ -193,7 +194,7 @@ def test_a_leaked_exception_fails_the_property(in_files: Path, monkeypatch: pyte
 ])
 def test_a_real_terminal_gets_one_line_and_no_traceback(files: Path, argv: list[str | bytes]) -> None:
     """The installed `clf-tui` script, as a shell runs it (bytes: an argument that is not UTF-8)."""
-    done = subprocess.run([CLF_TUI, *argv], cwd=files, capture_output=True, timeout=120)
+    done = subprocess.run([CLF_TUI, *argv], cwd=files, capture_output=True, timeout=HANG_S)
     err = done.stderr.decode("utf-8", "replace")
     assert done.returncode == 2, err
     assert done.stdout == b"" and err.startswith("clf-tui: error: ") and err.count("\n") == 1

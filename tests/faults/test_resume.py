@@ -16,6 +16,7 @@ import torch
 
 from clf_tui.cli import main
 from clf_tui.engine import CheckpointError, RunConfig, RunControl, Trainer, load_data, read_checkpoint
+from tests.limits import HANG_S
 
 CONFIGS = {
     "mlp, dropout, adam": RunConfig(n_samples=300, dropout=0.3),
@@ -151,14 +152,14 @@ def test_ctrl_c_then_train_resume_in_new_processes_equals_the_uninterrupted_run(
         if line.startswith("epoch ") and line.split()[1].startswith("3/"):
             break
     process.send_signal(signal.SIGINT)
-    _, err = process.communicate(timeout=60)
+    _, err = process.communicate(timeout=HANG_S)
     assert process.returncode == 130, err
     stopped_at = read_checkpoint(out / "checkpoint.pt")["epoch"]
     assert 3 <= stopped_at < total_epochs
 
     resumed = subprocess.run([sys.executable, "-m", "clf_tui", "train", "--resume", str(out / "checkpoint.pt"),
                               "--epochs", str(total_epochs - stopped_at), "--out", str(tmp_path / "resumed")],
-                             capture_output=True, text=True, timeout=120)
+                             capture_output=True, text=True, timeout=HANG_S)
     assert resumed.returncode == 0, resumed.stderr
     uninterrupted = Trainer.from_config(RunConfig(n_samples=5000, dropout=0.3, hidden=(16, 16)))
     uninterrupted.train(total_epochs)

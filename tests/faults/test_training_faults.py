@@ -15,6 +15,7 @@ import torch
 
 from clf_tui.cli import main
 from clf_tui.engine import CheckpointSaved, RunConfig, RunControl, Trainer, read_checkpoint
+from tests.limits import HANG_S
 
 SMALL = RunConfig(n_samples=200, hidden=(16,), epochs=5)
 BATCHES_PER_EPOCH = 5  # 160 training rows in batches of 32
@@ -190,7 +191,7 @@ def interrupt(process: subprocess.Popen[str], delays_s: list[float]) -> tuple[st
         stop.wait(delay)
         process.send_signal(signal.SIGINT)
     try:
-        return process.communicate(timeout=60)
+        return process.communicate(timeout=HANG_S)
     finally:
         process.kill()
 

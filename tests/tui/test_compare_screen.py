@@ -94,8 +94,9 @@ async def test_the_app_refuses_to_compare_while_it_trains() -> None:
         await pilot.press("s")
         await wait_until(pilot, lambda: app.run_state == "training")
         await pilot.press("c")
+        await wait_until(pilot, lambda: any(n.title == "Cannot compare now" and "Stop training" in n.message
+                                            for n in notifications(app)))
         assert not isinstance(app.screen, CompareScreen)
-        assert any(n.title == "Cannot compare now" and "Stop training" in n.message for n in notifications(app))
         await pilot.press("s")
         await wait_until(pilot, lambda: app.run_state == "stopped")
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from tests.limits import HANG_S
+
 SCRIPT = """
 import asyncio, sys
 HEAVY = ("torch", "sklearn")
@@ -26,7 +28,7 @@ print(loaded_per_frame[0])
 
 
 def test_the_app_paints_its_first_frame_without_torch_or_sklearn() -> None:
-    result = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, check=True, timeout=120)
+    result = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, check=True, timeout=HANG_S)
     loaded_on_import, loaded_at_first_frame = result.stdout.splitlines()
     assert loaded_on_import == ""
     assert loaded_at_first_frame == ""

@@ -13,7 +13,7 @@ from clf_tui.tui.app import ClfApp
 from clf_tui.tui.keys import BINDINGS
 from clf_tui.tui.screens.help import HelpScreen
 
-from .conftest import WIDE, train
+from .conftest import WIDE, train, wait_until
 
 
 def test_every_binding_has_a_description_an_explanation_and_a_unique_id() -> None:
@@ -40,10 +40,10 @@ async def test_the_command_palette_runs_a_binding_by_name(moons: RunConfig) -> N
     async with app.run_test(size=WIDE) as pilot:
         await train(pilot)
         await pilot.press("ctrl+p", *"max f1")
-        await pilot.pause(0.3)
         assert isinstance(app.screen, CommandPalette)
         options = app.screen.query_one(OptionList)
-        assert "Max F1" in str(options.get_option_at_index(0).prompt)
+        # The palette searches in a worker of its own: wait for its answer to the whole query.
+        await wait_until(pilot, lambda: options.option_count > 0 and "Max F1" in str(options.get_option_at_index(0).prompt))
         await pilot.press("enter")
         await pilot.pause()
         assert app.threshold == app.query_one("EvaluationPanel").binary.best_f1()

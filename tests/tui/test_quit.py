@@ -19,11 +19,15 @@ async def test_quit_while_training_asks_then_stops_the_run_and_exits() -> None:
         await wait_ready(pilot)
         await pilot.press("s")
         await wait_until(pilot, lambda: app.query_one(LossChart).epochs != [])
+        # While a run trains the app is never idle, so Pilot's wait after a key ends on its time limit:
+        # wait for what each key does instead.
         await pilot.press("q")
-        assert isinstance(app.screen, ConfirmQuit)
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmQuit))
         await pilot.press("n")
-        assert app.run_state == "training" and not isinstance(app.screen, ConfirmQuit)
+        await wait_until(pilot, lambda: not isinstance(app.screen, ConfirmQuit))
+        assert app.run_state == "training"
         await pilot.press("q")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmQuit))
         trainer = app.trainer
         [training] = [worker for worker in app.workers if worker.group == TRAINING_GROUP]
         await pilot.press("y")

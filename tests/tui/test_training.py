@@ -15,6 +15,11 @@ from clf_tui.tui.widgets.status_bar import StatusBar
 
 from .conftest import COMPACT, WIDE, train, wait_ready, wait_until
 
+
+def logged_epochs(log: EpochLog) -> list[int]:
+    """The epochs of the log's epoch lines, in order (its notes left out)."""
+    return [int(words[0]) for words in (line.plain.split() for line in log.lines) if words and words[0].isdigit()]
+
 EPOCH_LINE = re.compile(r"^\s*(\d+) +\d+\.\d{4} +\d+\.\d{4} +\d\.\d{3} +\d\.\d{3} +\S+$")
 
 
@@ -92,7 +97,9 @@ async def test_pause_holds_the_run_resume_continues_it_and_stop_ends_it() -> Non
         await pilot.press("s")
         await wait_until(pilot, lambda: app.query_one(LossChart).epochs != [])
         await pilot.press("p")
-        await wait_until(pilot, lambda: app.run_state == "paused")
+        log = app.query_one(EpochLog)
+        # The run blocks at its next batch, after posting the epochs it held: wait until the log shows them all.
+        await wait_until(pilot, lambda: app.run_state == "paused" and logged_epochs(log)[-1:] == [app.trainer.total_epochs])
         await pilot.pause(0.3)
         held = len(app.query_one(EpochLog).lines)
         await pilot.pause(0.3)
