@@ -1,4 +1,4 @@
-"""The command line: `clf-tui` opens the app; `train`, `eval`, `compare` and `datasets` run headless."""
+"""The command line: `clf-tui` opens the app; `train`, `eval`, `predict`, `inspect`, `compare` and `datasets` run headless."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from typing import Any, NoReturn
 
 from clf_tui import __version__
 
-COMMANDS = ("train", "eval", "compare", "datasets")
+COMMANDS = ("train", "eval", "predict", "inspect", "compare", "datasets")
 EXIT_USAGE = 2
+FLAG_ALIASES = {"na_values": ["--na"]}
 EXIT_INTERRUPTED = 130
 
 
@@ -38,8 +39,10 @@ def _add_field_options(parser: argparse.ArgumentParser) -> None:
 
     group = parser.add_argument_group("run settings (any RunConfig field)")
     for name, f in FIELDS.items():
-        flags = [f"--{name.replace('_', '-')}"] + ([f"--{name}"] if "_" in name else [])
-        extra: dict[str, Any] = {"nargs": "?", "const": "true"} if str(f.type) == "bool" else {}
+        flags = [f"--{name.replace('_', '-')}"] + ([f"--{name}"] if "_" in name else []) + FLAG_ALIASES.get(name, [])
+        extra: dict[str, Any] = {"nargs": "?", "const": "true"} if str(f.type) in ("bool", "bool | str") else {}
+        if str(f.type) == "tuple[str, ...]":  # a column name may hold a comma: one name per flag, repeated
+            extra = {"action": "append"}
         group.add_argument(*flags, dest=f"cfg_{name}", metavar="VALUE", help=f.metadata["help"], **extra)
 
 
@@ -47,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="clf-tui",
         description="A terminal trainer for classification with PyTorch. With no command, opens the app.",
-        epilog="commands: clf-tui train | eval | compare | datasets (each has --help)",
+        epilog="commands: clf-tui train | eval | predict | inspect | compare | datasets (each has --help)",
     )
     parser.add_argument("--version", action="version", version=f"clf-tui {__version__}")
     parser.add_argument("checkpoint", nargs="?", help="open the app on a saved run (.pt)")
@@ -78,6 +81,33 @@ def build_eval_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def build_predict_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="clf-tui predict", description="Apply a saved model to the rows of a CSV file, with or "
+                     "without its target column: one output row per input row, its identifier (or row number), "
+                     "P(class) for each class and the predicted class.")
+    parser.add_argument("checkpoint", help="a checkpoint written by clf-tui")
+    parser.add_argument("--data", metavar="FILE.csv", required=True, help="the rows; columns are matched by name")
+    parser.add_argument("--out", metavar="FILE.csv", help="write the predictions here (default: standard output)")
+    parser.add_argument("--threshold", type=float, default=None,
+                        help="decision threshold for binary tasks (default: the one saved)")
+    parser.add_argument("--device", default="cpu", help="auto, cpu, cuda or cuda:N (default: cpu)")
+    return parser
+
+
+def build_inspect_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="clf-tui inspect", description="Report what a CSV file holds before training: a role for "
+                     "every column and why, the classes, and every problem found.")
+    parser.add_argument("file", help="a .csv file with a header row")
+    parser.add_argument("--target", help="the label column")
+    parser.add_argument("--drop", action="append", metavar="COL", help="a column not to learn from (repeatable)")
+    parser.add_argument("--categorical", action="append", metavar="COL", help="a column to one-hot encode (repeatable)")
+    parser.add_argument("--numeric", action="append", metavar="COL", help="a column to read as numbers (repeatable)")
+    parser.add_argument("--na", action="append", metavar="TEXT", help="a cell that means missing, besides empty, NA, "
+                        "N/A, NaN, nan and null (repeatable)")
+    parser.add_argument("--positive", metavar="LABEL", help="the positive class of a binary task")
+    return parser
+
+
 def build_compare_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="clf-tui compare",
                      description="Train one to four configurations over the same seeds on the same data, each one's "
@@ -99,7 +129,7 @@ def config_from_args(args: argparse.Namespace, base: Any = None) -> Any:
     if base is None:
         base = RunConfig.load(args.config) if args.config else RunConfig()
     changes = {
-        name: RunConfig.parse_field(name, text)
+        name: tuple(text) if isinstance(text, list) else RunConfig.parse_field(name, text)
         for name in FIELDS
         if (text := getattr(args, f"cfg_{name}", None)) is not None
     }
@@ -122,6 +152,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 from clf_tui.commands import evaluate
 
                 return evaluate(build_eval_parser().parse_args(argv))
+            if command in ("predict", "inspect"):
+                from clf_tui import table_commands
+
+                if command == "predict":
+                    return table_commands.predict(build_predict_parser().parse_args(argv))
+                return table_commands.inspect(build_inspect_parser().parse_args(argv))
             if command == "compare":
                 from clf_tui.compare_command import compare
 

@@ -11,9 +11,11 @@ import time
 from pathlib import Path
 from types import FrameType
 
+import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from clf_tui.data_report import data_report
 from clf_tui.cli import EXIT_INTERRUPTED, EXIT_USAGE, UsageError, config_from_args
 from clf_tui.engine import ClfError, RunConfig, RunControl, Trainer
 from clf_tui.engine.atomic import write_atomic
@@ -98,6 +100,8 @@ def _run_and_report(args: argparse.Namespace, trainer: Trainer, cfg: RunConfig, 
     summary and the files written; returns why the run ended."""
     data = trainer.data
     out = Path(args.out) if args.out else Path(cfg.out_dir) / f"{Path(data.name).stem}-{time.strftime('%Y%m%d-%H%M%S')}"
+    if data.report is not None:
+        console.print(data_report(data.report, short=True))
     config_path = cfg.save(out / "config.toml")
     checkpoint, reason = "none (the run diverged before it finished an epoch)", "completed"
     board = TensorBoardLog(Path(args.tensorboard), cfg) if args.tensorboard else None
@@ -143,9 +147,12 @@ def evaluate(args: argparse.Namespace) -> int:
 
     if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
         raise UsageError(f"--threshold {args.threshold} is invalid: expected a number between 0 and 1")
+    y_true = y_prob = None
     if args.data is None:
         trainer = Trainer.from_checkpoint(args.checkpoint, device=args.device)
         source = f"{trainer.data.name} validation split"
+    elif Path(args.data).suffix.lower() == ".csv":
+        trainer, y_true, y_prob, source = _csv_rows_evaluated(args)
     else:
         state = read_checkpoint(args.checkpoint)
         if not state.get("class_names") or not state.get("scaler") or not isinstance(state.get("config"), dict):
@@ -159,13 +166,36 @@ def evaluate(args: argparse.Namespace) -> int:
         trainer = Trainer.from_checkpoint(args.checkpoint, data=split, device=args.device, check_data=False)
         source = f"{args.data}, all {len(split.y_val)} rows"
     threshold = trainer.threshold if args.threshold is None else args.threshold
-    y_true, y_prob = trainer.evaluate()
+    if y_true is None:
+        y_true, y_prob = trainer.evaluate()
     console = Console(highlight=False, soft_wrap=True)
     console.print(f"{args.checkpoint}: epoch {trainer.total_epochs}, evaluated on {source}")
     if y_prob.ndim == 2 and args.threshold is not None:
         console.print("note: --threshold applies to binary tasks; multiclass predictions take the most probable class")
     console.print(evaluation_summary(y_true, y_prob, threshold, trainer.data.class_names))
     return 0
+
+
+def _csv_rows_evaluated(args: argparse.Namespace) -> tuple[Trainer, np.ndarray, np.ndarray, str]:
+    """The saved model applied to a CSV file's labelled rows through its own preprocessing: the trainer,
+    the labels, the probabilities (P(class 1) for a binary task) and where they came from."""
+    from clf_tui.engine.predict import predict_file
+
+    if args.target is not None:
+        raise UsageError("--target does not apply to a CSV file: the model reads its own target column in it")
+    predictions, trainer = predict_file(args.checkpoint, args.data, device=args.device)
+    if predictions.y_true is None:
+        target = trainer.data.preprocessing.target if trainer.data.preprocessing else "target"
+        raise UsageError(f"{args.data} has no column {target!r} to evaluate against; "
+                         "clf-tui predict applies the model to rows without labels")
+    for note in predictions.notes:
+        Console(stderr=True, highlight=False).print(f"note: {note}", markup=False)
+    labelled = predictions.y_true >= 0
+    proba = predictions.proba[labelled]
+    unlabelled = int((~labelled).sum())
+    skipped = f" ({unlabelled} without a label left out)" if unlabelled else ""
+    return (trainer, predictions.y_true[labelled], proba[:, 1] if proba.shape[1] == 2 else proba,
+            f"{args.data}, {int(labelled.sum())} rows{skipped}")
 
 
 def list_datasets() -> int:

@@ -9,6 +9,7 @@ import numpy as np
 from rich.console import Console, Group
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from clf_tui.engine.events import EpochEnded, Event, RunEnded, RunStarted
 from clf_tui.engine.metrics import BinaryEval, MulticlassEval
@@ -46,8 +47,9 @@ def binary_summary(y_true: np.ndarray, y_prob: np.ndarray, threshold: float, cla
         ("MCC", r.mcc), ("specificity", r.specificity),
         ("AUROC", evaluation.auroc), ("average precision", evaluation.average_precision),
     ]
-    table = Table(title=f"validation, {evaluation.n} rows, threshold {threshold:g}", title_justify="left",
-                  show_header=False)
+    title = Text(f"validation, {evaluation.n} rows, threshold {threshold:g}, positive class ")
+    title.append(str(class_names[1]), style="bold")
+    table = Table(title=title, title_justify="left", show_header=False)
     for justify in ("left", "right", "left", "right"):
         table.add_column(justify=justify)
     for (name_a, a), (name_b, b) in zip(pairs[::2], pairs[1::2]):

@@ -8,19 +8,25 @@ from typing import Any
 import numpy as np
 
 from clf_tui.datasets.builtin import BUILTINS, builtin_names, describe, make_builtin
+from clf_tui.datasets.csv_data import DataReport, read_csv_data
 from clf_tui.datasets.labelled import Labelled, listing
+from clf_tui.datasets.labels import choose_positive
+from clf_tui.datasets.preprocess import Preprocessing
 from clf_tui.datasets.record import DataSplit, Scaler
+from clf_tui.datasets.roles import Overrides
 from clf_tui.datasets.scaling import fit_scaler
-from clf_tui.datasets.splitting import split
+from clf_tui.datasets.splitting import split, split_rows
 from clf_tui.datasets.tabular import read_file
 from clf_tui.engine.errors import DataError
 
-__all__ = ["DataSplit", "Scaler", "builtin_names", "describe", "load", "load_eval"]
+__all__ = ["DataReport", "DataSplit", "Overrides", "Preprocessing", "Scaler", "builtin_names", "describe", "inspect",
+           "load", "load_eval"]
 
 
 def load(source: str, *, n_samples: int | None = None, noise: float | None = None, n_classes: int = 3,
          data_seed: int = 0, val_fraction: float = 0.2, split_seed: int = 13, stratify: bool = True,
-         scaler: str = "standard", target: str | None = None) -> DataSplit:
+         scaler: str = "standard", target: str | None = None, overrides: Overrides = Overrides(),
+         na_values: tuple[str, ...] = (), missing_indicators: bool = False, positive: str | None = None) -> DataSplit:
     """Read a data set, split it into training and validation rows, and scale both.
 
     Args:
@@ -30,18 +36,88 @@ def load(source: str, *, n_samples: int | None = None, noise: float | None = Non
             random_state, and stratify by the labels or not).
         scaler: "standard", "minmax" or "none", fit on the training split only.
         target: the label column of a CSV file.
+        overrides, na_values, missing_indicators: a CSV file's column roles chosen by the user, its
+            missing markers besides the default ones, and a "(missing)" column beside each feature
+            with missing training cells.
+        positive: the positive class (class 1) of a binary task; by default a file's class named
+            1, yes, true or positive, else its rarer class, and a built-in's own class 1.
 
     Raises:
         DataError: the source is unknown, unreadable, or not fit for classification.
         ConfigError: an option is out of range.
     """
+    if _is_csv(source):
+        return _load_csv(Path(source), target, overrides=overrides, na_values=na_values,
+                         missing_indicators=missing_indicators, positive=positive, val_fraction=val_fraction,
+                         split_seed=split_seed, stratify=stratify, scaler=scaler)
+    if overrides != Overrides() or na_values or missing_indicators:
+        raise DataError(f"{source} is not a CSV file: drop, categorical, numeric, na_values and missing_indicators "
+                        "apply to the columns of CSV files only")
     data = _read(source, target, dict(n_samples=n_samples, noise=noise, n_classes=n_classes, data_seed=data_seed))
+    data = _with_positive(data, positive, by_rule=source not in BUILTINS)
     X_train, X_val, y_train, y_val = split(data, val_fraction=val_fraction, split_seed=split_seed, stratify=stratify)
     fitted = fit_scaler(X_train, scaler)
     # The split's rows are copies: float32 ones are scaled in place.
     X_train = _scaled(fitted, X_train, data, "training", out=X_train if X_train.dtype == np.float32 else None)
     X_val = _scaled(fitted, X_val, data, "validation", out=X_val if X_val.dtype == np.float32 else None)
     return DataSplit(data.name, X_train, y_train, X_val, y_val, data.feature_names, data.class_names, fitted)
+
+
+def inspect(path: str, target: str | None, *, overrides: Overrides = Overrides(), na_values: tuple[str, ...] = (),
+            positive: str | None = None) -> DataReport:
+    """The data report of a CSV file, before any training: a role for every column, the classes, every problem.
+
+    Raises:
+        DataError: the file cannot be read as a table with that target column.
+    """
+    if not _is_csv(path):
+        raise DataError(f"{path}: inspect reads .csv files")
+    return read_csv_data(Path(path), target, overrides=overrides, na_values=na_values, positive=positive).report
+
+
+def _load_csv(path: Path, target: str | None, *, overrides: Overrides, na_values: tuple[str, ...],
+              missing_indicators: bool, positive: str | None, val_fraction: float, split_seed: int, stratify: bool,
+              scaler: str) -> DataSplit:
+    """A CSV file's labelled rows split, its preprocessing fit on the training rows, both splits encoded and scaled."""
+    csv = read_csv_data(_checked_path(path), target, overrides=overrides, na_values=na_values, positive=positive)
+    rows = csv.labelled_rows()
+    report = csv.report
+    train, val = split_rows(csv.y[rows], report.class_names, report.name, val_fraction=val_fraction,
+                            split_seed=split_seed, stratify=stratify)
+    train_rows, val_rows = rows[train], rows[val]
+    preprocessing = csv.fit(train_rows, missing_indicators=missing_indicators, na_values=na_values)
+    with np.errstate(over="ignore", invalid="ignore"):  # reported by _checked, with the column's name
+        X_train, fitted = preprocessing.fit_transform(csv.table, train_rows, scaler)
+        X_train = _checked(X_train, preprocessing, report.name, "training")
+        X_val = _checked(csv.features(preprocessing, fitted, val_rows), preprocessing, report.name, "validation")
+    return DataSplit(report.name, X_train, csv.y[train_rows], X_val, csv.y[val_rows], preprocessing.feature_names,
+                     report.class_names, fitted, preprocessing=preprocessing, report=report)
+
+
+def _checked(X: np.ndarray, preprocessing: Preprocessing, name: str, rows: str) -> np.ndarray:
+    """``X``, or DataError when a column that barely varies in the training rows took other rows beyond float32."""
+    overflowed = ~np.isfinite(X).all(axis=0)
+    if overflowed.any():
+        column = preprocessing.feature_names[int(np.flatnonzero(overflowed)[0])]
+        raise DataError(f"{name}: column {column!r} of the {rows} rows leaves float32's range once scaled as the "
+                        "training rows were; rescale or drop that column")
+    return X
+
+
+def _with_positive(data: Labelled, positive: str | None, *, by_rule: bool) -> Labelled:
+    """``data`` with its positive class as class 1: the one named, or (``by_rule``) the default rule's choice."""
+    if len(data.class_names) != 2:
+        if positive is not None:
+            raise DataError(f"{data.name}: positive = {positive!r} applies to two classes; this one has "
+                            f"{len(data.class_names)}")
+        return data
+    if positive is None and not by_rule:
+        return data
+    counts = np.bincount(data.y, minlength=2)
+    negative, positive_at = choose_positive(data.class_names, counts, data.name, positive)
+    if (negative, positive_at) == (0, 1):
+        return data
+    return Labelled(data.name, data.X, 1 - data.y, data.feature_names, data.class_names[::-1])
 
 
 def load_eval(source: str, *, target: str | None, feature_names: tuple[str, ...], class_names: tuple[str, ...],
@@ -76,6 +152,18 @@ def _read(source: str, target: str | None, builtin_options: dict[str, Any]) -> L
     if source in BUILTINS or not _looks_like_path(source):
         return make_builtin(source, **builtin_options)
     return read_file(source, target)
+
+
+def _is_csv(source: str) -> bool:
+    return source not in BUILTINS and Path(source).suffix.lower() == ".csv"
+
+
+def _checked_path(path: Path) -> Path:
+    if path.is_dir():
+        raise DataError(f"{path} is a directory; give a .csv or .npz file")
+    if not path.exists():
+        raise DataError(f"no such file: {path}")
+    return path
 
 
 def _scaled(scaler: Scaler, X: np.ndarray, data: Labelled, rows: str, out: np.ndarray | None = None) -> np.ndarray:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from clf_tui.datasets.csv_data import DataReport
+    from clf_tui.datasets.preprocess import Preprocessing
 
 CHUNK_ROWS = 65536
 """Scalers work through this many rows at a time, in float64, so a large table never gets a float64 twin."""
@@ -39,8 +43,12 @@ class Scaler:
             out = np.empty(X.shape, dtype=np.float32)
         for start in range(0, len(X), CHUNK_ROWS):
             rows = slice(start, start + CHUNK_ROWS)
-            out[rows] = (X[rows].astype(np.float64) - self.shift) / self.scale
+            out[rows] = (np.asarray(X[rows], dtype=np.float64) - self.shift) / self.scale
         return out
+
+    def columns(self, start: int, stop: int) -> Scaler:
+        """The scaler of features ``start`` to ``stop`` alone."""
+        return Scaler(self.kind, self.shift[start:stop], self.scale[start:stop], self.n_fit_rows)
 
     def inverse_transform(self, X: np.ndarray) -> np.ndarray:
         """Scaled features back in the data's own units, as float64: ``X * scale + shift``.
@@ -86,6 +94,10 @@ class DataSplit:
     class_names: tuple[str, ...]
     scaler: Scaler
     task: Task = field(init=False)
+    preprocessing: Preprocessing | None = None
+    """How a CSV file's columns became the features (fit on the training rows), for new rows alike; None otherwise."""
+    report: DataReport | None = None
+    """A CSV file's data report: each column's role, the classes, the problems found."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "task", "binary" if len(self.class_names) == 2 else "multiclass")

@@ -41,6 +41,15 @@ def fit_scaler(X_train: np.ndarray, kind: str) -> Scaler:
     return Scaler(kind, shift, scale, n_rows)
 
 
+def joined_scalers(parts: list[Scaler], kind: str, n_rows: int) -> Scaler:
+    """One scaler of the features that ``parts`` (each fit by ``fit_scaler`` on a block of side-by-side
+    columns) scale: each feature's shift and scale depend on its own column only."""
+    if not parts:
+        return fit_scaler(np.empty((n_rows, 0)), kind)
+    return Scaler(parts[0].kind, np.concatenate([p.shift for p in parts]), np.concatenate([p.scale for p in parts]),
+                  n_rows)
+
+
 def _mean_and_variance(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per-column mean and population variance in float64, two passes of CHUNK_ROWS rows at a time."""
     mean = X.mean(axis=0, dtype=np.float64)

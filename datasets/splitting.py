@@ -12,7 +12,16 @@ from clf_tui.engine.errors import ConfigError, DataError
 
 def split(data: Labelled, *, val_fraction: float, split_seed: int,
           stratify: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``X_train, X_val, y_train, y_val`` by scikit-learn's ``train_test_split``.
+    """``X_train, X_val, y_train, y_val`` by scikit-learn's ``train_test_split``; see ``split_rows``."""
+    train, val = split_rows(data.y, data.class_names, data.name, val_fraction=val_fraction, split_seed=split_seed,
+                            stratify=stratify)
+    return data.X[train], data.X[val], data.y[train], data.y[val]
+
+
+def split_rows(y: np.ndarray, class_names: tuple[str, ...], name: str, *, val_fraction: float, split_seed: int,
+               stratify: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The training and validation row indices of labels ``y``, by scikit-learn's ``train_test_split``
+    (which draws the same rows whatever else the rows hold).
 
     Raises:
         ConfigError: ``val_fraction`` is not between 0 and 1.
@@ -21,27 +30,27 @@ def split(data: Labelled, *, val_fraction: float, split_seed: int,
     """
     if not 0 < val_fraction < 1:
         raise ConfigError(f"val_fraction = {val_fraction!r} is invalid: expected between 0 and 1, exclusive")
-    counts = np.bincount(data.y, minlength=len(data.class_names))
+    counts = np.bincount(y, minlength=len(class_names))
     present = np.flatnonzero(counts)
     if len(present) < 2:
-        raise DataError(f"{data.name} has one class only, {data.class_names[present[0]]!r} (all {len(data.y)} rows); "
-                        "a classifier needs at least 2")
+        only = f", {class_names[present[0]]!r}" if len(present) else ""
+        raise DataError(f"{name} has one class only{only} (all {len(y)} rows); a classifier needs at least 2")
     # The sizes train_test_split will make, by its own rounding.
-    n_val = math.ceil(val_fraction * len(data.y))
-    n_train = len(data.y) - n_val
+    n_val = math.ceil(val_fraction * len(y))
+    n_train = len(y) - n_val
     if n_train == 0:
-        raise DataError(f"{data.name}: with {len(data.y)} rows, val_fraction = {val_fraction} leaves the training "
+        raise DataError(f"{name}: with {len(y)} rows, val_fraction = {val_fraction} leaves the training "
                         "split empty; lower val_fraction or add rows")
     if stratify:
         smallest = present[np.argmin(counts[present])]
         if counts[smallest] < 2:
-            raise DataError(f"{data.name}: class {data.class_names[smallest]!r} has {counts[smallest]} row, too few "
+            raise DataError(f"{name}: class {class_names[smallest]!r} has {counts[smallest]} row, too few "
                             "for a stratified split (each class needs 2); set stratify = false or add rows")
         for which, size, fix in (("training", n_train, "lower"), ("validation", n_val, "raise")):
             if size < len(present):
-                raise DataError(f"{data.name}: a {which} split of {size} rows cannot hold all {len(present)} classes "
+                raise DataError(f"{name}: a {which} split of {size} rows cannot hold all {len(present)} classes "
                                 f"for a stratified split; {fix} val_fraction, add rows, or set stratify = false")
     from sklearn.model_selection import train_test_split
 
-    return train_test_split(data.X, data.y, test_size=val_fraction, random_state=split_seed,
-                            stratify=data.y if stratify else None)
+    return train_test_split(np.arange(len(y)), test_size=val_fraction, random_state=split_seed,
+                            stratify=y if stratify else None)

@@ -126,7 +126,7 @@ class _SeedWatch:
         self.train_losses.append(float(train_loss))
         self.val_losses.append(float(val_loss))
         self.val_metrics.append(evaluate())
-        if not self.cfg.early_stopping:
+        if not self.cfg.stops_early:
             return
         if val_loss < self.best_loss - self.cfg.min_delta:
             self.best_loss, self.best_epoch, self.waited = float(val_loss), epoch, 0

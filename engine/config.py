@@ -43,6 +43,12 @@ class RunConfig:
     split_seed: int = field(default=13, metadata={"help": "seed of the train / validation split"})
     stratify: bool = field(default=True, metadata={"help": "keep class proportions in both splits"})
     scaler: str = field(default="standard", metadata={"help": "feature scaling fit on the training split"})
+    drop: tuple[str, ...] = field(default=(), metadata={"help": "CSV columns not to learn from"})
+    categorical: tuple[str, ...] = field(default=(), metadata={"help": "CSV columns to one-hot encode, whatever they hold"})
+    numeric: tuple[str, ...] = field(default=(), metadata={"help": "CSV columns to read as numbers (other cells count as missing)"})
+    na_values: tuple[str, ...] = field(default=(), metadata={"help": "CSV cells that mean missing, besides empty, NA, N/A, NaN, nan, null"})
+    missing_indicators: bool = field(default=False, metadata={"help": "add a 0/1 column beside each CSV feature with missing training cells"})
+    positive: str | None = field(default=None, metadata={"help": "positive class of a binary task (default: one named 1, yes, true or positive, else the rarer)"})
 
     model: str = field(default="mlp", metadata={"help": "mlp, or logistic (one linear layer)"})
     hidden: tuple[int, ...] = field(default=(32, 32), metadata={"help": "hidden layer sizes of the MLP"})
@@ -65,7 +71,7 @@ class RunConfig:
     device: str = field(default="auto", metadata={"help": "auto, cpu, cuda or cuda:N"})
     threads: int = field(default=1, metadata={"help": "CPU threads for torch (1 is fastest for small models)"})
 
-    early_stopping: bool = field(default=False, metadata={"help": "stop when validation loss stops improving"})
+    early_stopping: bool | str = field(default="auto", metadata={"help": "stop when validation loss stops improving: true, false, or auto (on for your own .csv / .npz files, off for the built-in sets, whose whole curves the lessons watch)"})
     patience: int = field(default=10, metadata={"help": "epochs without improvement before an early stop"})
     min_delta: float = field(default=0.0, metadata={"help": "smallest drop in validation loss that counts as improvement"})
     restore_best: bool = field(default=True, metadata={"help": "after an early stop, keep the best epoch's weights"})
@@ -89,6 +95,13 @@ class RunConfig:
         if self.loss == "auto":
             return "bce_logits" if task == "binary" else "cross_entropy"
         return self.loss
+
+    @property
+    def stops_early(self) -> bool:
+        """Whether the run stops once validation loss stops improving (``early_stopping`` with 'auto' resolved)."""
+        if self.early_stopping == "auto":
+            return self.dataset.lower().endswith((".csv", ".npz"))
+        return bool(self.early_stopping)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain primitives and lists; None fields are left out (TOML has no null)."""
@@ -165,10 +178,21 @@ class RunConfig:
                 if lowered in ("false", "no", "off", "0"):
                     return False
                 raise ValueError
+            if kind == "str_tuple":
+                return tuple(part.strip() for part in text.split(",") if part.strip())
             if kind in ("int_tuple", "float_tuple"):
                 parts = [p for p in text.replace(",", " ").split() if p]
                 convert = int if kind == "int_tuple" else float
                 return tuple(convert(p) for p in parts)
+            if kind == "auto_bool":
+                lowered = text.lower()
+                if lowered == "auto":
+                    return "auto"
+                if lowered in ("true", "yes", "on", "1"):
+                    return True
+                if lowered in ("false", "no", "off", "0"):
+                    return False
+                raise ValueError
             if kind == "pos_weight":
                 return text.lower() if text.lower() in ("none", "auto") else float(text)
         except ValueError:
@@ -184,6 +208,7 @@ _KIND_WORDS = {
     "float": "a number", "optional_float": "a number (or 'default')",
     "bool": "true or false", "int_tuple": "a list of whole numbers such as 32,16",
     "float_tuple": "a list of numbers such as 0.9,0.999", "pos_weight": "none, auto or a number",
+    "str_tuple": "a list of names", "auto_bool": "true, false or auto",
     "str": "text", "optional_str": "text",
 }
 
@@ -194,6 +219,7 @@ def _kind(f: dataclasses.Field) -> str:
         "str": "str", "str | None": "optional_str", "int": "int", "int | None": "optional_int",
         "float": "float", "float | None": "optional_float", "bool": "bool",
         "tuple[int, ...]": "int_tuple", "tuple[float, float]": "float_tuple", "str | float": "pos_weight",
+        "tuple[str, ...]": "str_tuple", "bool | str": "auto_bool",
     }[str(f.type)]
 
 
@@ -220,7 +246,13 @@ def _coerce(f: dataclasses.Field, value: Any) -> Any:
         else:
             ok = isinstance(value, (int, float)) and not isinstance(value, bool)
             value = float(value) if ok else value
-    else:  # tuples
+    elif base == "auto_bool":
+        ok = isinstance(value, bool) or (isinstance(value, str) and value.lower() == "auto")
+        value = value.lower() if isinstance(value, str) and ok else value
+    elif base == "str_tuple":
+        ok = isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value)
+        value = tuple(value) if ok else value
+    else:  # tuples of numbers
         item = int if base == "int_tuple" else (int, float)
         ok = isinstance(value, (list, tuple)) and all(
             isinstance(v, item) and not isinstance(v, bool) for v in value
@@ -279,6 +311,17 @@ def _validate(cfg: RunConfig) -> None:
     _require(cfg.patience >= 1, "patience", cfg.patience, "a whole number >= 1")
     _require(finite(cfg.min_delta) and cfg.min_delta >= 0, "min_delta", cfg.min_delta, "a number >= 0")
     _require(bool(cfg.out_dir.strip()), "out_dir", cfg.out_dir, "a folder path")
+    for name in ("drop", "categorical", "numeric", "na_values"):
+        names = getattr(cfg, name)
+        _require(len(set(names)) == len(names), name, names, "names given once each")
+    for name in ("drop", "categorical", "numeric"):
+        _require(all(getattr(cfg, name)), name, getattr(cfg, name), "column names")
+        if getattr(cfg, name) and not is_file:
+            raise ConfigError(f"{name} = {list(getattr(cfg, name))!r} applies to the columns of a CSV file, "
+                              f"not to dataset = {dataset!r}")
+    if (cfg.na_values or cfg.missing_indicators) and not dataset.lower().endswith(".csv"):
+        setting = "na_values" if cfg.na_values else "missing_indicators"
+        raise ConfigError(f"{setting} applies to CSV files, not to dataset = {dataset!r}")
 
 
 def _is_device_name(name: str) -> bool:

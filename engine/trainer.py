@@ -527,6 +527,7 @@ class Trainer:
             "class_names": list(data.class_names) if data is not None else None,
             "feature_names": list(data.feature_names) if data is not None else None,
             "scaler": data.scaler.to_dict() if data is not None else None,
+            "preprocessing": data.preprocessing.to_dict() if data is not None and data.preprocessing else None,
             "data_fingerprint": data_fingerprint(data.X_train, data.y_train, data.class_names) if data is not None else None,
             "early_stopping": self._patience.to_dict(),
         }
@@ -594,7 +595,7 @@ class Trainer:
         trainer.config = cfg
         trainer.data = data
         trainer.default_seed = cfg.seed
-        if cfg.early_stopping:
+        if cfg.stops_early:
             trainer.early_stopping = EarlyStopping(cfg.patience, cfg.min_delta, cfg.restore_best)
         trainer.to(cfg.device)  # by name, so the device note says why ("auto: no CUDA device, ...")
         k = data.n_classes
@@ -640,6 +641,8 @@ def load_data(cfg: RunConfig) -> DataSplit:
         cfg.dataset, n_samples=cfg.n_samples, noise=cfg.noise, n_classes=cfg.n_classes,
         data_seed=cfg.data_seed, val_fraction=cfg.val_fraction, split_seed=cfg.split_seed,
         stratify=cfg.stratify, scaler=cfg.scaler, target=cfg.target,
+        overrides=datasets.Overrides(cfg.drop, cfg.categorical, cfg.numeric), na_values=cfg.na_values,
+        missing_indicators=cfg.missing_indicators, positive=cfg.positive,
     )
 
 

@@ -38,6 +38,7 @@ from .screens.model_summary import ModelSummaryScreen
 from .screens.path_prompt import PathPrompt
 from .screens.recall_prompt import RecallPrompt
 from .text_export import render_view
+from .widgets.column_roles import ColumnRoles, role_settings, roles_asked
 from .widgets.config_form import ConfigForm
 from .widgets.data_summary import DataSummary
 from .widgets.epoch_log import EpochLog
@@ -96,6 +97,7 @@ class ClfApp(App[int]):
         self._page_tabs = PageTabs(id="pages")
         self._form = ConfigForm(self._initial_config, id="form")
         self._data_summary = DataSummary(id="data")
+        self._roles = ColumnRoles(id="roles")
         self._loss_chart = LossChart(id="loss")
         self._regions = RegionMap(id="regions")
         self._replay_epoch: int | None = None
@@ -116,7 +118,9 @@ class ClfApp(App[int]):
             with VerticalScroll(id="config") as config:
                 config.border_title = "configuration"
                 yield self._form
-                yield self._data_summary
+                with Vertical(id="data-pane"):
+                    yield self._data_summary
+                    yield self._roles
             with Vertical(id="training"):
                 yield self._loss_chart
                 yield self._regions
@@ -171,7 +175,7 @@ class ClfApp(App[int]):
         if action == "show_page":
             return self.has_class("-compact")
         if action == "leave_form":
-            return self.focused is not None and self._form in self.focused.ancestors
+            return self.focused is not None and any(pane in self.focused.ancestors for pane in (self._form, self._roles))
         return True
 
     def watch_run_state(self, state: RunState) -> None:
@@ -265,6 +269,7 @@ class ClfApp(App[int]):
         data = trainer.data
         self._class_names = data.class_names
         self._data_summary.show(data)
+        self._roles.show(data.report, roles_asked(trainer.config) if trainer.config is not None else {})
         self._regions.set_data(data.X_train, data.y_train, data.X_val, data.y_val, data.class_names, data.feature_names)
         self._status.set_run(str(trainer.device), trainer.config, data.name, trainer.total_epochs)
         if message.from_checkpoint:
@@ -273,6 +278,18 @@ class ClfApp(App[int]):
             self._form.set_config(trainer.config)
             self._evaluation_panel.set_threshold(trainer.threshold)
             self._log.set_header(data.task == "binary")
+
+    @on(ColumnRoles.RoleChosen)
+    def _role_chosen(self, message: ColumnRoles.RoleChosen) -> None:
+        """Ask the form's next run for the roles chosen; the run holds the data it was built with until then."""
+        try:
+            self._form.change_base(**role_settings(self._roles.requested))
+        except ClfError as error:
+            self.notify(error.message, title="Cannot give that role", severity="error", markup=False)
+            return
+        role = message.role or "the role it was inferred to have"
+        self.notify(f"{message.name or '(index)'}: {role} from the next run; press s to train it.",
+                    title="Column role", markup=False)
 
     @on(messages.RunStarted)
     def _run_started(self, message: messages.RunStarted) -> None:
@@ -600,6 +617,13 @@ class ClfApp(App[int]):
     def action_edit_config(self) -> None:
         self.action_show_page("config")
         self._form.focus_field()
+
+    def action_edit_roles(self) -> None:
+        if not self._roles.columns:
+            self.notify("Column roles belong to CSV files; this data set has none.", severity="warning")
+            return
+        self.action_show_page("config")
+        self._roles.query_one("#roles-list").focus()
 
     def action_leave_form(self) -> None:
         self.set_focus(None)

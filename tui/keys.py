@@ -42,6 +42,8 @@ BINDINGS: list[Binding] = [
             tooltip="Load a checkpoint: its configuration, weights, history and threshold."),
     Binding("e", "edit_config", "Edit config", id="config.edit", show=False,
             tooltip="Move to the configuration form; Escape comes back."),
+    Binding("o", "edit_roles", "Column roles", id="config.roles", show=False,
+            tooltip="Move to a CSV file's columns, where Enter changes a column's role; Escape comes back."),
     Binding("escape", "leave_form", "Leave form", id="config.leave",
             tooltip="Leave the form so that keys drive the app again."),
     Binding("1", "show_page('config')", "Config page", id="page.config", group=PAGES,

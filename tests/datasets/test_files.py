@@ -124,10 +124,16 @@ def test_stratified_split_keeps_the_class_proportions(tmp_path: Path) -> None:
 
 
 def test_eval_set_takes_columns_by_name_and_labels_by_class_name(tmp_path: Path) -> None:
-    train = datasets.load(str(animals(tmp_path / "train.csv")), target="kind")
-    rows = ["0.5,-1.0,dog", "1.5,0.25,ant", "-2.0,3.0,dog"]
-    shuffled = write_csv(tmp_path / "new.csv", "height,weight,kind", rows)
-    X, y = datasets.load_eval(str(shuffled), target="kind", feature_names=train.feature_names,
+    rng = np.random.default_rng(0)
+    names = np.array(["ant", "cat", "dog"])
+    path = tmp_path / "train.npz"
+    np.savez(path, X=rng.normal(size=(60, 2)), y=np.arange(60) % 3, feature_names=np.array(["weight", "height"]),
+             class_names=names)
+    train = datasets.load(str(path))
+    shuffled = tmp_path / "new.npz"
+    np.savez(shuffled, X=np.array([[0.5, -1.0], [1.5, 0.25], [-2.0, 3.0]]), y=np.array(["dog", "ant", "dog"]),
+             feature_names=np.array(["height", "weight"]))
+    X, y = datasets.load_eval(str(shuffled), target=None, feature_names=train.feature_names,
                               class_names=train.class_names, scaler=train.scaler)
     assert X.dtype == np.float32 and y.dtype == np.int64
     assert y.tolist() == [2, 0, 2]
@@ -140,7 +146,8 @@ def test_eval_set_from_a_built_in_matches_numeric_label_names(tmp_path: Path) ->
     X, y = datasets.load_eval("moons", target=None, feature_names=train.feature_names,
                               class_names=train.class_names, scaler=train.scaler, n_samples=50, data_seed=9)
     assert X.shape == (50, 2) and sorted(set(y.tolist())) == [0, 1]
-    path = write_csv(tmp_path / "floats.csv", "x1,x2,y", ["0.1,0.2,1.0", "0.3,0.4,0.0"])
-    _, y = datasets.load_eval(str(path), target="y", feature_names=("x1", "x2"), class_names=("0", "1"),
+    path = tmp_path / "floats.npz"
+    np.savez(path, X=np.array([[0.1, 0.2], [0.3, 0.4]]), y=np.array([1.0, 0.0]))
+    _, y = datasets.load_eval(str(path), target=None, feature_names=("x1", "x2"), class_names=("0", "1"),
                               scaler=train.scaler)
     assert y.tolist() == [1, 0]

@@ -27,6 +27,8 @@ KIND_OF_FIELD = {
     "device": st.sampled_from(["auto", "cpu", "cuda", "cuda:1", "cuda:", "gpu"]),
     "hidden": st.lists(st.integers(0, 70_000), max_size=3), "betas": st.lists(st.floats(0, 1), max_size=3),
     "out_dir": st.text(max_size=4), **{name: st.sampled_from([*choices, "other"]) for name, choices in CHOICES.items()},
+    **{name: st.lists(st.text(max_size=3), max_size=3) for name in ("drop", "categorical", "numeric", "na_values")},
+    "positive": st.text(max_size=3), "early_stopping": st.sampled_from([True, False, "auto", "AUTO", "sometimes"]),
 }
 DEFAULT_KINDS = {bool: st.booleans(), int: st.integers(-2, 200), float: st.floats(-0.5, 1.5)}
 

@@ -277,9 +277,9 @@ def test_the_record_check_refuses_a_broken_record(broken: dict[str, Any]) -> Non
 
 def test_a_leaked_exception_fails_the_property(monkeypatch: pytest.MonkeyPatch) -> None:
     """Were the reader to let a ValueError through, the property would fail, not pass quietly."""
-    def leaky_read(*args: Any) -> None:
+    def leaky_read(*args: Any, **kwargs: Any) -> None:
         raise ValueError("could not convert string to float")
 
-    monkeypatch.setattr("clf_tui.datasets.read_file", leaky_read)
+    monkeypatch.setattr("clf_tui.datasets.read_csv_data", leaky_read)
     with pytest.raises(ValueError):
         test_generated_csv_loads_or_raises_data_error()

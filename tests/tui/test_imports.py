@@ -1,4 +1,4 @@
-"""The app paints before it loads torch and scikit-learn: they are imported by its first worker, after the first frame."""
+"""The app paints before it loads torch, scikit-learn and pyarrow: its first worker imports them, after the first frame."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from tests.limits import HANG_S
 
 SCRIPT = """
 import asyncio, sys
-HEAVY = ("torch", "sklearn")
+HEAVY = ("torch", "sklearn", "pyarrow")
 
 from clf_tui.tui.app import ClfApp
 print(",".join(m for m in HEAVY if m in sys.modules))

@@ -78,6 +78,11 @@ class ConfigForm(Widget):
             self._show(name, getattr(config, name))
         self._check_all()
 
+    def change_base(self, **changes: Any) -> None:
+        """Change settings that have no field here (a CSV file's column roles), keeping what is typed."""
+        self._base = self._base.replace(**changes)
+        self._check_all()
+
     def set_value(self, name: str, value: Any) -> None:
         """Show ``value`` in field ``name`` (one of FORM_FIELDS), as if it had been typed there."""
         self._show(name, value)

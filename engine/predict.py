@@ -1,0 +1,125 @@
+"""A saved model applied to new rows of a CSV file: its own preprocessing, its scaler, its threshold."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from clf_tui.datasets import DataSplit, Preprocessing, Scaler
+from clf_tui.datasets.csv_table import Table, TextColumn, as_text, read_table
+from clf_tui.datasets.labelled import listing
+
+from .checkpoint import read_checkpoint
+from .errors import CheckpointError, DataError
+from .trainer import Trainer
+
+
+@dataclass(frozen=True, eq=False)
+class Predictions:
+    """One row per input row: its identifier, P(class) for every class, and the predicted class.
+
+    ``y_true`` holds the rows' labels as class indices (-1 where missing) when the file had the
+    target column, else None.
+    """
+
+    id_name: str
+    ids: list[str]
+    class_names: tuple[str, ...]
+    proba: np.ndarray
+    """(n, k) probabilities, class i in column i."""
+    predicted: np.ndarray
+    threshold: float | None
+    """The binary threshold the predictions used; None for multiclass (argmax)."""
+    y_true: np.ndarray | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def predict_file(checkpoint: str | os.PathLike[str], data: str | os.PathLike[str], *, threshold: float | None = None,
+                 device: str = "cpu") -> tuple[Predictions, Trainer]:
+    """Apply the model saved in ``checkpoint`` to every row of the CSV file ``data``.
+
+    Columns are matched by name in any order; extra ones are ignored (with a note); the target
+    column may be there or not. A binary task predicts its positive class at ``threshold`` (by
+    default the one saved). The trainer comes back too, its validation split being these rows.
+
+    Raises:
+        CheckpointError: the checkpoint is unreadable or holds no description of its data.
+        DataError: the file cannot be read, lacks a column the model needs, or has a label that is
+            not one of the model's classes.
+    """
+    state = read_checkpoint(checkpoint)
+    preprocessing, scaler, class_names = _data_description(state, str(checkpoint))
+    path = Path(data)
+    if path.suffix.lower() != ".csv":
+        raise DataError(f"{path}: predictions read .csv files")
+    if not path.exists():
+        raise DataError(f"no such file: {path}")
+    text_columns = tuple(name for name in (preprocessing.target, preprocessing.identifier) if name)
+    table = read_table(path, na_values=preprocessing.na_values, text_columns=text_columns)
+    with np.errstate(over="ignore", invalid="ignore"):
+        X, notes = preprocessing.transform(table, scaler)
+    extra = [name for name in table.names if name and name not in (*preprocessing.source_columns, *text_columns)]
+    if extra:
+        notes.insert(0, f"columns the model does not use, ignored: {listing(extra, 6)}")
+    if not np.isfinite(X).all():
+        column = preprocessing.feature_names[int(np.flatnonzero(~np.isfinite(X).all(axis=0))[0])]
+        raise DataError(f"{path}: column {column!r} leaves float32's range once scaled as the training rows were")
+    y_true = _labels(table, preprocessing.target, class_names) if preprocessing.target in table.names else None
+    y = np.zeros(len(X), dtype=np.int64) if y_true is None else np.maximum(y_true, 0)
+    split = DataSplit(path.name, X[:0], y[:0], X, y, preprocessing.feature_names, class_names, scaler,
+                      preprocessing=preprocessing)
+    trainer = Trainer.from_checkpoint(checkpoint, data=split, device=device, check_data=False)
+    if threshold is None:
+        threshold = trainer.threshold
+    proba = trainer.predict_proba(X)
+    if proba.ndim == 1:
+        predicted = (proba >= np.float32(threshold)).astype(np.int64)
+        proba = np.stack([1 - proba, proba], axis=1)
+    else:
+        predicted, threshold = proba.argmax(axis=1), None
+    id_name, ids = _identifiers(table, preprocessing.identifier)
+    return Predictions(id_name, ids, class_names, proba, predicted, threshold, y_true, notes), trainer
+
+
+def _data_description(state: dict, source: str) -> tuple[Preprocessing, Scaler, tuple[str, ...]]:
+    class_names, feature_names, config = state.get("class_names"), state.get("feature_names"), state.get("config")
+    if not class_names or not feature_names or not isinstance(state.get("scaler"), dict):
+        raise CheckpointError(f"{source} holds no description of its data, so new rows cannot be mapped onto it")
+    try:
+        scaler = Scaler.from_dict(state["scaler"])
+        if state.get("preprocessing") is not None:
+            preprocessing = Preprocessing.from_dict(state["preprocessing"])
+        else:  # saved from numeric columns alone: each feature is the column of its name
+            target = config.get("target") if isinstance(config, dict) else None
+            preprocessing = Preprocessing.numeric_columns(tuple(feature_names), target or "")
+    except (ValueError, TypeError, KeyError) as exc:
+        raise CheckpointError(f"{source} is damaged: its data description is not valid ({exc})") from None
+    if preprocessing.feature_names != tuple(feature_names) or len(scaler.shift) != len(feature_names):
+        raise CheckpointError(f"{source} is damaged: its preprocessing, scaler and feature names disagree")
+    return preprocessing, scaler, tuple(class_names)
+
+
+def _labels(table: Table, target: str, class_names: tuple[str, ...]) -> np.ndarray:
+    """The target column's labels as the model's class indices, -1 where missing."""
+    column = table.column(target)
+    text = column if isinstance(column, TextColumn) else as_text(column)
+    index = {name: i for i, name in enumerate(class_names)}
+    unknown = [word for word in text.values if word not in index]
+    if unknown:
+        raise DataError(f"{table.name} has label {unknown[0]!r} in {target!r}, which is not one of the model's "
+                        f"classes ({listing(class_names)})")
+    by_word = np.array([index[word] for word in text.values] + [-1], dtype=np.int64)
+    return by_word[text.codes]
+
+
+def _identifiers(table: Table, identifier: str | None) -> tuple[str, list[str]]:
+    """The identifier column's values if the table has it, else row numbers from 1."""
+    if identifier and identifier in table.names:
+        column = table.column(identifier)
+        text = column if isinstance(column, TextColumn) else as_text(column)
+        words = list(text.values) + [""]
+        return identifier, [words[code] for code in text.codes.tolist()]
+    return "row", [str(i) for i in range(1, table.n_rows + 1)]
