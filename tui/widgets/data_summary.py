@@ -15,12 +15,14 @@ MAX_CLASSES_LISTED = 4
 
 
 class DataSummary(Static):
-    """Class counts per split and the scaler's fit, for the data of the current trainer."""
+    """Class counts per split, the positive class and the scaler's fit, for the data of the current trainer."""
 
     def show(self, data: DataSplit) -> None:
         counts = data.class_counts
         kind = "binary" if data.task == "binary" else f"{data.n_classes} classes"
         lines = [Text(data.name, style="bold"), Text(f"{data.n_features} features · {kind}")]
+        if data.task == "binary":
+            lines.append(Text.assemble(("positive class ", "dim"), data.class_names[1]))
         for split in ("train", "val"):
             split_counts = counts[split]
             if len(split_counts) <= MAX_CLASSES_LISTED:
