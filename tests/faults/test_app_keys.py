@@ -113,7 +113,8 @@ def assert_alive(app: ClfApp) -> None:
 
 
 async def settle(pilot: Pilot) -> None:
-    """Close the screens the keys left open, leave the form, stop training and wait for the workers."""
+    """Close the screens the keys left open, leave the form, return to the latest epoch, stop training and
+    wait for the workers."""
     app = pilot.app
     assert isinstance(app, ClfApp)
     for _ in range(2 * len(app.screen_stack)):  # a widget the palette maximized takes an escape of its own
@@ -122,6 +123,7 @@ async def settle(pilot: Pilot) -> None:
         await pilot.press("escape")
     assert len(app.screen_stack) == 1, f"escape does not close {app.screen}"
     app.set_focus(None)
+    await pilot.press("greater_than_sign")  # back to the latest epoch, if the keys were replaying an earlier one
     if app.run_state in ("training", "paused"):
         app.action_stop_training()
     runner = app.query_one(Runner)
