@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.widgets import OptionList
+from textual.widgets import Input, OptionList
 
 from clf_tui.engine import RunConfig
 from clf_tui.tui.app import ClfApp
 from clf_tui.tui.widgets.column_roles import ColumnRoles
+from clf_tui.tui.widgets.data_summary import DataSummary
 from tests.datasets.exports import customers, write_pandas
 from tests.faults.test_app_keys import assert_counts_are_the_engines
 
@@ -53,3 +54,15 @@ async def test_built_in_data_has_no_roles_to_change(moons: RunConfig) -> None:
         assert not app.query_one(ColumnRoles).display
         await pilot.press("o")
         assert any("Column roles belong to CSV files" in n.message for n in notifications(app))
+
+
+async def test_the_positive_class_is_chosen_in_the_form(tmp_path: Path) -> None:
+    csv = write_pandas(tmp_path / "churn.csv", customers(300))
+    app = ClfApp(RunConfig(dataset=str(csv), target="churn", epochs=2, device="cpu", out_dir=str(tmp_path)))
+    async with app.run_test(size=WIDE) as pilot:
+        await wait_ready(pilot)
+        assert app.trainer.data.class_names == ("stayed", "left")  # the rarer class, by default
+        app.query_one("#field-positive", Input).value = "stayed"
+        await train(pilot)
+        assert app.trainer.data.class_names == ("left", "stayed")
+        assert "positive class stayed" in str(app.query_one(DataSummary).render())

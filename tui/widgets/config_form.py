@@ -17,7 +17,7 @@ from clf_tui.engine.config import BUILTIN_DATASETS, CHOICES, FIELDS, RunConfig
 from clf_tui.engine.errors import ConfigError
 
 FORM_FIELDS = (
-    "dataset", "target", "n_samples", "model", "hidden", "activation", "dropout", "loss", "pos_weight",
+    "dataset", "target", "positive", "n_samples", "model", "hidden", "activation", "dropout", "loss", "pos_weight",
     "optimizer", "lr", "weight_decay", "batch_size", "epochs", "seed", "device",
 )
 LABELS = {
@@ -25,7 +25,8 @@ LABELS = {
     "weight_decay": "weight decay", "batch_size": "batch size",
 }
 SUGGESTIONS = {"dataset": BUILTIN_DATASETS, "device": ("auto", "cpu", "cuda")}
-PLACEHOLDERS = {"dataset": "moons … or a .csv / .npz path", "target": "CSV label column", "n_samples": "default"}
+PLACEHOLDERS = {"dataset": "moons … or a .csv / .npz path", "target": "CSV label column", "n_samples": "default",
+                "positive": "default"}
 
 
 class ConfigForm(Widget):
