@@ -6,8 +6,11 @@ import argparse
 import contextlib
 import csv
 import io
+import os
 import signal
+import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
@@ -22,7 +25,7 @@ from clf_tui.engine.atomic import write_atomic
 from clf_tui.engine.config import FIELDS
 from clf_tui.engine.distributed import Launch, torchrun_launch
 from clf_tui.engine.events import CheckpointSaved, RunEnded
-from clf_tui.report import ProgressPrinter, evaluation_summary
+from clf_tui.report import cli_console, ProgressPrinter, evaluation_summary
 from clf_tui.tensorboard_export import TensorBoardLog, require_tensorboard
 
 RESUME_OVERRIDES = {"epochs", "device"}
@@ -63,35 +66,89 @@ def _build_trainer(args: argparse.Namespace) -> tuple[Trainer, RunConfig]:
     return Trainer.from_config(cfg), cfg
 
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+"""Ctrl-C, kill and a closed terminal (or a scheduler's time limit): each stops the run after its batch."""
+
+
 def _train_and_report(args: argparse.Namespace, trainer: Trainer, cfg: RunConfig, launch: Launch | None) -> int:
     """Train, show progress and write the files: the only process, or rank 0 of several.
 
-    The first Ctrl-C stops the run after its batch; the run still writes its checkpoint and
-    the command its files, and exits with 130. A second one aborts at once, also with 130.
-    A run that diverged exits with 1, after writing what it has.
+    The first SIGINT (Ctrl-C), SIGTERM or SIGHUP stops the run after its batch; the run still writes
+    its checkpoint and the command its files, and exits with 128 + the signal's number (130, 143,
+    129). A second one aborts at once. A reader of standard output that goes away (``| head``)
+    stops the run the same way, which exits with 141 as a process ended by SIGPIPE would. A run
+    that diverged exits with 1, after writing what it has.
     """
-    console = Console(highlight=False, soft_wrap=True)
     control = RunControl()
+    stopped_by: list[int] = []
 
-    def on_sigint(signum: int, frame: FrameType | None) -> None:
-        if control.stop_requested:  # a second Ctrl-C means now
+    def on_reader_gone() -> None:
+        if not control.stop_requested:
+            stopped_by.append(signal.SIGPIPE)
+            control.stop()
+
+    console = cli_console(file=_WatchedStdout(on_reader_gone))
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        if control.stop_requested:  # a second signal means now
             raise KeyboardInterrupt
+        stopped_by.append(signum)
         control.stop()
-        console.print("stopping after this batch (Ctrl-C again to abort)...")
+        again = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
+        console.print(f"stopping after this batch ({again} again to abort)...")
 
     # Across processes a stop would land on a different batch in each rank, while DDP keeps
-    # them in step; there Ctrl-C reaches every rank through torchrun and ends the run.
-    previous = signal.signal(signal.SIGINT, on_sigint) if launch is None else signal.getsignal(signal.SIGINT)
+    # them in step; there the signal reaches every rank through torchrun and ends the run.
+    previous = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
+    if launch is None:
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, on_signal)
     try:
         reason = _run_and_report(args, trainer, cfg, control, console)
     except KeyboardInterrupt:
         console.print("aborted: the last checkpoint written (if any) is intact")
-        return EXIT_INTERRUPTED
+        return 128 + (stopped_by[0] if stopped_by else signal.SIGINT)
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    if stopped_by:
+        return 128 + stopped_by[0]
     if control.stop_requested:
         return EXIT_INTERRUPTED
     return EXIT_DIVERGED if reason == "diverged" else 0
+
+
+class _WatchedStdout(io.TextIOBase):
+    """Standard output that notices its reader going away: the write that finds the pipe closed sends
+    the rest to /dev/null (so that nothing later fails on it, the interpreter's last flush included)
+    and calls ``on_gone`` once."""
+
+    def __init__(self, on_gone: Callable[[], None]) -> None:
+        super().__init__()
+        self._on_gone = on_gone
+        self._gone = False
+
+    def write(self, text: str) -> int:
+        if not self._gone:
+            try:
+                sys.stdout.write(text)
+                sys.stdout.flush()
+            except BrokenPipeError:
+                self._gone = True
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())
+                os.close(devnull)
+                self._on_gone()
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return not self._gone and sys.stdout.isatty()
+
+    def fileno(self) -> int:
+        return sys.stdout.fileno()
 
 
 def _run_and_report(args: argparse.Namespace, trainer: Trainer, cfg: RunConfig, control: RunControl,
@@ -168,7 +225,7 @@ def evaluate(args: argparse.Namespace) -> int:
     threshold = trainer.threshold if args.threshold is None else args.threshold
     if y_true is None:
         y_true, y_prob = trainer.evaluate()
-    console = Console(highlight=False, soft_wrap=True)
+    console = cli_console()
     console.print(f"{args.checkpoint}: epoch {trainer.total_epochs}, evaluated on {source}")
     if y_prob.ndim == 2 and args.threshold is not None:
         console.print("note: --threshold applies to binary tasks; multiclass predictions take the most probable class")
@@ -189,7 +246,7 @@ def _csv_rows_evaluated(args: argparse.Namespace) -> tuple[Trainer, np.ndarray, 
         raise UsageError(f"{args.data} has no column {target!r} to evaluate against; "
                          "clf-tui predict applies the model to rows without labels")
     for note in predictions.notes:
-        Console(stderr=True, highlight=False).print(f"note: {note}", markup=False)
+        cli_console(stderr=True).print(f"note: {note}")
     labelled = predictions.y_true >= 0
     proba = predictions.proba[labelled]
     unlabelled = int((~labelled).sum())
@@ -208,7 +265,7 @@ def list_datasets() -> int:
     for entry in datasets.describe():
         table.add_row(entry["name"], str(entry["n_samples"]), str(entry["n_features"]), str(entry["n_classes"]),
                       entry["description"])
-    Console().print(table)
+    cli_console().print(table)
     return 0
 
 

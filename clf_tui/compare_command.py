@@ -6,7 +6,6 @@ import argparse
 import time
 from pathlib import Path
 
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn
 
 from clf_tui.cli import UsageError, config_from_args
@@ -15,6 +14,7 @@ from clf_tui.compare_report import box_plots, comparison_table
 from clf_tui.engine import RunConfig
 from clf_tui.engine.compare import compare as run_comparison
 from clf_tui.engine.comparison import Comparison, ComparisonEnded, ComparisonStarted, SeedsEpochEnded, config_labels
+from clf_tui.report import cli_console
 
 BOX_PLOT_WIDTH = 78
 
@@ -31,7 +31,7 @@ def compare(args: argparse.Namespace) -> int:
         Path(configs[0].out_dir) / f"compare-{Path(configs[0].dataset).stem}-{time.strftime('%Y%m%d-%H%M%S')}.csv")
     if out.is_dir():  # refused before training rather than after
         raise UsageError(f"--out {out} is a folder: name the .csv file to write")
-    console = Console(highlight=False, soft_wrap=True)
+    console = cli_console()
     comparison: Comparison | None = None
     with Progress(TextColumn("{task.description}"), BarColumn(bar_width=20),
                   TextColumn("{task.completed:.0f}/{task.total:.0f} epochs"),

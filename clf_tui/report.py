@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from typing import IO
 
 import numpy as np
 from rich.console import Console, Group
@@ -13,6 +14,12 @@ from rich.text import Text
 
 from clf_tui.engine.events import EpochEnded, Event, RunEnded, RunStarted
 from clf_tui.engine.metrics import BinaryEval, MulticlassEval
+
+
+def cli_console(*, stderr: bool = False, file: IO[str] | None = None) -> Console:
+    """The command line's console (on ``file``, if given): text is printed as it is, never read as markup,
+    so a class name, a column name or a path holding square brackets ("[/x]", "[red]neg") prints as written."""
+    return Console(stderr=stderr, file=file, highlight=False, soft_wrap=True, markup=False)
 
 
 def confusion_table(matrix: np.ndarray, class_names: Sequence[str], title: str) -> Table:

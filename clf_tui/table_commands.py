@@ -8,10 +8,10 @@ import io
 import sys
 from pathlib import Path
 
-from rich.console import Console
 
 from clf_tui.cli import UsageError
 from clf_tui.data_report import data_report
+from clf_tui.report import cli_console
 from clf_tui.engine.atomic import write_atomic
 
 
@@ -24,7 +24,7 @@ def inspect(args: argparse.Namespace) -> int:
     report = datasets.inspect(args.file, args.target, overrides=datasets.Overrides(
         tuple(args.drop or ()), tuple(args.categorical or ()), tuple(args.numeric or ())),
         na_values=tuple(args.na or ()), positive=args.positive)
-    Console(highlight=False, soft_wrap=False).print(data_report(report))
+    cli_console().print(data_report(report))
     return 0
 
 
@@ -41,9 +41,9 @@ def predict(args: argparse.Namespace) -> int:
     writer.writerow([predictions.id_name, *(f"P({name})" for name in names), "predicted"])
     for identifier, row, predicted in zip(predictions.ids, predictions.proba.tolist(), predictions.predicted.tolist()):
         writer.writerow([identifier, *(f"{p:.6g}" for p in row), names[predicted]])
-    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    err = cli_console(stderr=True)
     for note in predictions.notes:
-        err.print(f"note: {note}", markup=False)
+        err.print(f"note: {note}")
     how = ("the most probable class" if predictions.threshold is None
            else f"{names[1]} at P({names[1]}) >= {predictions.threshold:g}")
     if args.out:

@@ -110,6 +110,40 @@ def shape_mismatches(saved: dict[str, torch.Tensor], current: dict[str, torch.Te
     return sorted(problems)
 
 
+def optimizer_state_mismatches(saved: Any, optimizer: torch.optim.Optimizer) -> list[str]:
+    """Why ``saved`` cannot be loaded into ``optimizer``, or []: every group's parameter count, and every
+    tensor of every parameter's state, checked against that parameter before torch reads them. torch checks
+    neither, and a moment of the wrong shape corrupts memory on the next step."""
+    current = optimizer.state_dict()
+    if not isinstance(saved, dict) or not isinstance(saved.get("state"), dict) or not isinstance(
+            saved.get("param_groups"), list):
+        return ["the optimiser state is not a dict of 'state' and 'param_groups'"]
+    groups = saved["param_groups"]
+    if len(groups) != len(current["param_groups"]) or not all(
+            isinstance(group, dict) and isinstance(group.get("params"), list) for group in groups):
+        return ["the optimiser's parameter groups differ from this model's"]
+    if [len(g["params"]) for g in groups] != [len(g["params"]) for g in current["param_groups"]]:
+        return ["the optimiser's parameter groups hold other numbers of parameters than this model's"]
+    parameters = [p for group in optimizer.param_groups for p in group["params"]]
+    index_of = {index: at for at, index in enumerate(i for g in groups for i in g["params"])}
+    problems = []
+    for index, entries in saved["state"].items():
+        if index not in index_of or not isinstance(entries, dict):
+            problems.append(f"the optimiser state names a parameter {index!r} that it has no group for")
+            continue
+        parameter = parameters[index_of[index]]
+        for name, value in entries.items():
+            if not isinstance(value, torch.Tensor):
+                continue
+            if value.numel() == 1 and value.dim() <= 1:  # a step count
+                if not value.is_floating_point() and value.dtype not in (torch.int32, torch.int64):
+                    problems.append(f"the optimiser's {name!r} of parameter {index} is a {value.dtype}")
+            elif value.shape != parameter.shape or value.dtype != parameter.dtype:
+                problems.append(f"the optimiser's {name!r} of parameter {index} is {tuple(value.shape)} {value.dtype}, "
+                                f"but the parameter is {tuple(parameter.shape)} {parameter.dtype}")
+    return problems
+
+
 def data_fingerprint(X_train: np.ndarray, y_train: np.ndarray, class_names: tuple[str, ...]) -> dict[str, Any]:
     """What identifies a training split: its shape, class names and a hash of its contents."""
     digest = hashlib.sha256()

@@ -18,7 +18,9 @@ from torch.nn.parallel import DistributedDataParallel
 
 from . import distributed, loader_batches, metrics
 from .batching import TensorBatches
-from .checkpoint import FORMAT, FORMAT_VERSION, data_fingerprint, read_checkpoint, shape_mismatches, write_checkpoint
+from .checkpoint import (
+    FORMAT, FORMAT_VERSION, data_fingerprint, optimizer_state_mismatches, read_checkpoint, shape_mismatches, write_checkpoint,
+)
 from .config import RunConfig
 from .control import RunControl
 from .device import resolve_device
@@ -556,6 +558,19 @@ class Trainer:
         problems = shape_mismatches(state["model_state"], self.unwrapped_model.state_dict())
         if problems:
             raise CheckpointError(f"{source} was saved from a different model: {'; '.join(problems[:4])}")
+        problems = optimizer_state_mismatches(state["optimizer_state"], self.optimizer)
+        if problems:
+            raise CheckpointError(f"{source} is damaged: {'; '.join(problems[:3])}")
+        dtypes = [name for name, value in state["model_state"].items()
+                  if value.dtype != self.unwrapped_model.state_dict()[name].dtype]
+        if dtypes:
+            raise CheckpointError(f"{source} is damaged: model entry {dtypes[0]!r} has another dtype than this model's")
+        threshold = state["threshold"]
+        if not isinstance(threshold, (int, float)) or not 0.0 <= float(threshold) <= 1.0:
+            raise CheckpointError(f"{source} is damaged: its threshold {threshold!r} is not a number between 0 and 1")
+        if not all(bool(torch.isfinite(value).all()) for value in state["model_state"].values()
+                   if value.is_floating_point()):
+            raise CheckpointError(f"{source} is damaged: its weights are not all finite numbers")
         history = _epoch_lists(state["history"], source)  # refused before anything changes
         patience = _Patience.from_dict(state.get("early_stopping"), source)
         if patience.best_model is not None and shape_mismatches(patience.best_model, self.unwrapped_model.state_dict()):

@@ -152,3 +152,28 @@ def test_help_and_module_entry_point() -> None:
     assert result.returncode == 0 and "train" in result.stdout and "--dataset" in result.stdout
     result = clf_tui("train", "--help")
     assert result.returncode == 0 and "--resume" in result.stdout and "--batch-size" in result.stdout
+
+
+def test_markup_in_class_names_columns_and_paths_prints_as_written(tmp_path: Path, capsys) -> None:
+    """Square brackets that Rich would read as markup ("[/x]" raised, "[red]neg" printed as "neg")."""
+    folder = tmp_path / "[red]runs"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    rows = [f"{x:.3f},{(i * 7) % 11},{'[/x]' if x > 0 else '[red]neg'}" for i, x in enumerate(rng.normal(size=80))]
+    data = folder / "m.csv"
+    data.write_text("[bold]x1,x2,label\n" + "\n".join(rows) + "\n")
+    out = folder / "run"
+    commands = {
+        "train": ["train", "--dataset", str(data), "--target", "label", "--epochs", "2", "--out", str(out)],
+        "eval": ["eval", str(out / "checkpoint.pt")],
+        "predict": ["predict", str(out / "checkpoint.pt"), "--data", str(data)],
+        "inspect": ["inspect", str(data), "--target", "label"],
+    }
+    for name, argv in commands.items():
+        assert main(argv) == 0, name
+        printed = capsys.readouterr().out
+        assert "[red]neg" in printed and "[/x]" in printed, name
+        if name in ("train", "eval"):
+            assert str(folder) in printed, name
+    assert main(["inspect", str(data), "--target", "label"]) == 0
+    assert "[bold]x1" in capsys.readouterr().out

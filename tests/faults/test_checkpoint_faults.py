@@ -464,3 +464,70 @@ def test_a_plain_checkpoint_with_a_damaged_entry_loads_or_is_refused(trained: Tr
         except Exception as exc:  # noqa: BLE001 - the point is to catch what escapes
             escaped.append(f"{name}: {type(exc).__name__}: {exc}")
     assert not escaped, "\n".join(escaped)
+
+
+# -- 4. values that pass the structure check but cannot be trusted -----------------------------
+
+def _wrong_moment(state: dict[str, Any]) -> None:
+    state["optimizer_state"]["state"][0]["exp_avg"] = torch.zeros(3)
+
+
+def _moment_of_another_dtype(state: dict[str, Any]) -> None:
+    moments = state["optimizer_state"]["state"][1]
+    moments["exp_avg_sq"] = moments["exp_avg_sq"].double()
+
+
+def _a_parameter_the_groups_lack(state: dict[str, Any]) -> None:
+    state["optimizer_state"]["state"][99] = dict(state["optimizer_state"]["state"][0])
+
+
+def _a_group_short_of_a_parameter(state: dict[str, Any]) -> None:
+    state["optimizer_state"]["param_groups"][0]["params"].pop()
+
+
+def _weights_not_finite(state: dict[str, Any]) -> None:
+    name = next(iter(state["model_state"]))
+    state["model_state"][name] = state["model_state"][name].clone().fill_(float("nan"))
+
+
+def _weights_of_another_dtype(state: dict[str, Any]) -> None:
+    name = next(iter(state["model_state"]))
+    state["model_state"][name] = state["model_state"][name].double()
+
+
+def _threshold(value: float) -> Callable[[dict[str, Any]], None]:
+    def damage(state: dict[str, Any]) -> None:
+        state["threshold"] = value
+
+    damage.__name__ = f"_threshold_{value}"
+    return damage
+
+
+UNTRUSTED = {
+    "an Adam moment of 3 elements for a 8x2 weight": (_wrong_moment, "'exp_avg' of parameter 0 is (3,)"),
+    "a moment in float64": (_moment_of_another_dtype, "'exp_avg_sq' of parameter 1 is (8,) torch.float64"),
+    "state for a parameter no group holds": (_a_parameter_the_groups_lack, "names a parameter 99"),
+    "a group short of a parameter": (_a_group_short_of_a_parameter, "other numbers of parameters"),
+    "NaN weights": (_weights_not_finite, "its weights are not all finite numbers"),
+    "float64 weights": (_weights_of_another_dtype, "has another dtype than this model's"),
+    "threshold NaN": (_threshold(float("nan")), "its threshold nan is not a number between 0 and 1"),
+    "threshold 5": (_threshold(5.0), "its threshold 5.0 is not"),
+    "threshold -1": (_threshold(-1.0), "its threshold -1.0 is not"),
+}
+
+
+@pytest.mark.parametrize(("damage", "message"), UNTRUSTED.values(), ids=UNTRUSTED)
+def test_a_checkpoint_whose_values_cannot_be_trusted_is_refused_before_use(
+        trained: Trainer, tmp_path: Path, damage: Callable[[dict[str, Any]], None], message: str) -> None:
+    """Run as the command a user runs, in a process of its own: a state that corrupted memory would end it with
+    a signal (it did, with exit 139 or 134, before these checks) instead of failing the suite."""
+    state = copy.deepcopy(trained.state())
+    damage(state)
+    path = write_checkpoint(tmp_path / "untrusted.pt", state)
+    for command in (["train", "--resume", str(path), "--epochs", "2", "--out", str(tmp_path / "out")],
+                    ["eval", str(path)]):
+        result = subprocess.run([sys.executable, "-m", "clf_tui", *command], capture_output=True, text=True,
+                                timeout=HANG_S)
+        assert result.returncode == 2, (command, result.returncode, result.stderr[-500:])
+        assert result.stderr.count("\n") == 1 and "is damaged" in result.stderr and message in result.stderr
+    assert not (tmp_path / "out" / "checkpoint.pt").exists()

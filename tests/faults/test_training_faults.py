@@ -249,6 +249,43 @@ def test_ctrl_c_twice_aborts_with_130_and_keeps_the_checkpoint_whole(tmp_path: P
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_a_terminal_closed_or_a_kill_stops_like_ctrl_c_and_leaves_a_checkpoint_that_resumes_exactly(
+        tmp_path: Path, signum: int) -> None:
+    out = tmp_path / "run"
+    process = start_train(out, "--n-samples", "5000", "--epochs", "400")
+    read_until(process, "epoch ")  # an epoch has ended
+    process.send_signal(signum)
+    try:
+        rest, err = process.communicate(timeout=HANG_S)
+    finally:
+        process.kill()
+    assert process.returncode == 128 + signum, err
+    assert err == "" and f"stopping after this batch ({signal.Signals(signum).name} again to abort)" in rest
+    state = read_checkpoint(out / "checkpoint.pt")
+    assert state["epoch"] >= 1 and state["epoch"] == len(state["history"]["loss"])
+    assert assert_resumes_exactly(out / "checkpoint.pt", CTRL_C_CONFIG, more_epochs=2) == state["epoch"]
+
+
+@pytest.mark.slow
+def test_a_reader_that_closes_the_pipe_stops_the_run_with_a_checkpoint_that_resumes_exactly(tmp_path: Path) -> None:
+    """As ``clf-tui train ... | head -3`` or quitting ``less`` does: the rest of the output goes nowhere."""
+    out = tmp_path / "run"
+    process = start_train(out, "--n-samples", "5000", "--epochs", "400")
+    read_until(process, "epoch ")
+    process.stdout.close()
+    try:
+        _, err = process.communicate(timeout=HANG_S)
+    finally:
+        process.kill()
+    assert process.returncode == 128 + signal.SIGPIPE and err == ""
+    state = read_checkpoint(out / "checkpoint.pt")
+    assert state["epoch"] >= 1
+    assert sorted(p.name for p in out.iterdir()) == ["checkpoint.pt", "config.toml", "metrics.csv"]
+    assert assert_resumes_exactly(out / "checkpoint.pt", CTRL_C_CONFIG, more_epochs=2) == state["epoch"]
+
+
+@pytest.mark.slow
 def test_ctrl_c_again_while_the_summary_is_written_aborts_with_130(tmp_path: Path) -> None:
     out = tmp_path / "run"
     # 198,000 validation rows and 2,000 training rows: validating takes most of an epoch, and

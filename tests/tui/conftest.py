@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from textual.notifications import Notification
 from textual.pilot import Pilot
+from textual.screen import Screen
 from textual.widgets import Input
 
 from clf_tui.engine import RunConfig
@@ -61,6 +62,13 @@ async def train(pilot: Pilot) -> None:
     await pilot.press("s")
     await wait_until(pilot, lambda: app.run_state in ENDED)
     await pilot.pause()
+
+
+def steady_cursors(screen: Screen) -> None:
+    """The inputs on ``screen`` show their cursor without blinking: a focused input's cursor blinks every
+    0.5 s, so a screenshot would otherwise depend on how long the machine took to get there."""
+    for field in screen.query(Input):
+        field.cursor_blink = False
 
 
 def notifications(app: ClfApp) -> list[Notification]:

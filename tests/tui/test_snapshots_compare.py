@@ -17,7 +17,7 @@ from clf_tui.engine.comparison import CompareEvent
 from clf_tui.tui.app import ClfApp
 from clf_tui.tui.screens.compare import CompareScreen
 
-from .conftest import COMPACT, WIDE, wait_ready, wait_until
+from .conftest import COMPACT, WIDE, steady_cursors, wait_ready, wait_until
 from .recorded import COMPARE_BASE as BASE
 from .recorded import COMPARE_VARIANTS as VARIANTS
 from .recorded import comparison_events
@@ -38,6 +38,7 @@ def open_compare(variants: Sequence[str], events: Sequence[CompareEvent] = (),
         await pilot.press("c")
         screen = app.screen
         assert isinstance(screen, CompareScreen)
+        steady_cursors(screen)
         for i, text in enumerate(variants, start=1):
             screen.query_one(f"#variant-{i}", Input).value = text
         if events:
