@@ -74,7 +74,8 @@ def read_csv_data(path: Path, target: str | None, *, overrides: Overrides = Over
         DataError: the file cannot be read, has no such target, no feature to learn from, or an
             override names no column.
     """
-    table = read_table(path, na_values=na_values, text_columns=(target,) if target else ())
+    # The target and the columns asked to be categorical are read as the words they are written as.
+    table = read_table(path, na_values=na_values, text_columns=((target,) if target else ()) + overrides.categorical)
     if target is None:
         raise DataError(f"{path} is a CSV file: pass target, the name of its label column "
                         f"(columns: {listing(table.names)})")

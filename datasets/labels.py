@@ -54,6 +54,13 @@ def encode_target(column: Column, source: str, positive: str | None) -> tuple[np
     return remap[codes], tuple(names[i] for i in order)
 
 
+def label_name(word: str) -> str:
+    """The class name a label written as ``word`` has when every label is a number: 1.0 and 1e0 are "1"."""
+    if not _is_number(word) or CODE.match(word):
+        return word
+    return _number_name(int(word) if INTEGER.match(word) and len(word) <= MAX_INTEGER_DIGITS else float(word))
+
+
 def choose_positive(class_names: tuple[str, ...], counts: np.ndarray, source: str,
                     positive: str | None) -> tuple[int, int]:
     """The order (negative, positive) of a binary task's two class indices, by encode_target's rule."""

@@ -11,6 +11,7 @@ import numpy as np
 from clf_tui.datasets import DataSplit, Preprocessing, Scaler
 from clf_tui.datasets.csv_table import Table, TextColumn, as_text, read_table
 from clf_tui.datasets.labelled import listing
+from clf_tui.datasets.labels import label_name
 
 from .checkpoint import read_checkpoint
 from .errors import CheckpointError, DataError
@@ -57,11 +58,13 @@ def predict_file(checkpoint: str | os.PathLike[str], data: str | os.PathLike[str
         raise DataError(f"{path}: predictions read .csv files")
     if not path.exists():
         raise DataError(f"no such file: {path}")
-    text_columns = tuple(name for name in (preprocessing.target, preprocessing.identifier) if name)
+    categorical = tuple(column.name for column in preprocessing.columns if column.role == "categorical")
+    text_columns = tuple(name for name in (preprocessing.target, preprocessing.identifier) if name) + categorical
     table = read_table(path, na_values=preprocessing.na_values, text_columns=text_columns)
     with np.errstate(over="ignore", invalid="ignore"):
         X, notes = preprocessing.transform(table, scaler)
-    extra = [name for name in table.names if name and name not in (*preprocessing.source_columns, *text_columns)]
+    known = (*preprocessing.source_columns, preprocessing.target, preprocessing.identifier)
+    extra = [name for name in table.names if name and name not in known]
     if extra:
         notes.insert(0, f"columns the model does not use, ignored: {listing(extra, 6)}")
     if not np.isfinite(X).all():
@@ -107,11 +110,13 @@ def _labels(table: Table, target: str, class_names: tuple[str, ...]) -> np.ndarr
     column = table.column(target)
     text = column if isinstance(column, TextColumn) else as_text(column)
     index = {name: i for i, name in enumerate(class_names)}
-    unknown = [word for word in text.values if word not in index]
+    # As the training file named them: 1.0 is class "1" where the classes are numbers.
+    names = [word if word in index else label_name(word) for word in text.values]
+    unknown = [word for word, name in zip(text.values, names) if name not in index]
     if unknown:
         raise DataError(f"{table.name} has label {unknown[0]!r} in {target!r}, which is not one of the model's "
                         f"classes ({listing(class_names)})")
-    by_word = np.array([index[word] for word in text.values] + [-1], dtype=np.int64)
+    by_word = np.array([index[name] for name in names] + [-1], dtype=np.int64)
     return by_word[text.codes]
 
 

@@ -167,3 +167,15 @@ def test_inspect_prints_a_row_per_column(run: tuple[Path, Path], capsys: pytest.
         assert fragment in printed, fragment
     assert main(["inspect", str(data)]) == 2
     assert "inspect needs --target" in capsys.readouterr().err
+
+
+def test_labels_written_as_floats_are_the_classes_they_name(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """pandas writes integer labels beside a missing one as 1.0 and 0.0: the classes are 1 and 0, in new rows too."""
+    rows = [f"{i},{i % 5},{'' if i == 7 else float(i % 2)}" for i in range(60)]
+    data = tmp_path / "floats.csv"
+    data.write_text("a,b,label\n" + "\n".join(rows) + "\n")
+    assert main(["train", "--dataset", str(data), "--target", "label", "--epochs", "2", "--out", str(tmp_path)]) == 0
+    capsys.readouterr()
+    predictions, trainer = predict_file(tmp_path / "checkpoint.pt", data)
+    assert trainer.data.class_names == ("0", "1")
+    assert predictions.y_true.tolist() == [-1 if i == 7 else i % 2 for i in range(60)]
