@@ -113,8 +113,6 @@ def _train_and_report(args: argparse.Namespace, trainer: Trainer, cfg: RunConfig
             signal.signal(signum, handler)
     if stopped_by:
         return 128 + stopped_by[0]
-    if control.stop_requested:
-        return EXIT_INTERRUPTED
     return EXIT_DIVERGED if reason == "diverged" else 0
 
 

@@ -14,7 +14,7 @@ from clf_tui.datasets.labels import choose_positive
 from clf_tui.datasets.preprocess import Preprocessing
 from clf_tui.datasets.record import DataSplit, Scaler
 from clf_tui.datasets.roles import Overrides
-from clf_tui.datasets.scaling import fit_scaler
+from clf_tui.datasets.scaling import finite_or_refused, fit_scaler
 from clf_tui.datasets.splitting import split, split_rows
 from clf_tui.datasets.tabular import read_file
 from clf_tui.engine.errors import DataError
@@ -86,22 +86,13 @@ def _load_csv(path: Path, target: str | None, *, overrides: Overrides, na_values
                             split_seed=split_seed, stratify=stratify)
     train_rows, val_rows = rows[train], rows[val]
     preprocessing = csv.fit(train_rows, missing_indicators=missing_indicators, na_values=na_values)
-    with np.errstate(over="ignore", invalid="ignore"):  # reported by _checked, with the column's name
+    with np.errstate(over="ignore", invalid="ignore"):  # refused below, with the column's name
         X_train, fitted = preprocessing.fit_transform(csv.table, train_rows, scaler)
-        X_train = _checked(X_train, preprocessing, report.name, "training")
-        X_val = _checked(csv.features(preprocessing, fitted, val_rows), preprocessing, report.name, "validation")
+        X_train = finite_or_refused(X_train, preprocessing.feature_names, report.name, "training")
+        X_val = finite_or_refused(csv.features(preprocessing, fitted, val_rows), preprocessing.feature_names,
+                                  report.name, "validation")
     return DataSplit(report.name, X_train, csv.y[train_rows], X_val, csv.y[val_rows], preprocessing.feature_names,
                      report.class_names, fitted, preprocessing=preprocessing, report=report)
-
-
-def _checked(X: np.ndarray, preprocessing: Preprocessing, name: str, rows: str) -> np.ndarray:
-    """``X``, or DataError when a column that barely varies in the training rows took other rows beyond float32."""
-    overflowed = ~np.isfinite(X).all(axis=0)
-    if overflowed.any():
-        column = preprocessing.feature_names[int(np.flatnonzero(overflowed)[0])]
-        raise DataError(f"{name}: column {column!r} of the {rows} rows leaves float32's range once scaled as the "
-                        "training rows were; rescale or drop that column")
-    return X
 
 
 def _with_positive(data: Labelled, positive: str | None, *, by_rule: bool) -> Labelled:
@@ -167,20 +158,10 @@ def _checked_path(path: Path) -> Path:
 
 
 def _scaled(scaler: Scaler, X: np.ndarray, data: Labelled, rows: str, out: np.ndarray | None = None) -> np.ndarray:
-    """``scaler.transform(X, out=out)``, checked: a column that barely varies in the training rows can take
-    other rows' values beyond float32's range.
-
-    Raises:
-        DataError: a scaled value is not a finite float32.
-    """
-    with np.errstate(over="ignore", invalid="ignore"):  # reported below, with the column's name
+    """``scaler.transform(X, out=out)``, refused if a value leaves float32's range."""
+    with np.errstate(over="ignore", invalid="ignore"):  # refused below, with the column's name
         scaled = scaler.transform(X, out=out)
-    overflowed = ~np.isfinite(scaled).all(axis=0)
-    if overflowed.any():
-        column = data.feature_names[int(np.flatnonzero(overflowed)[0])]
-        raise DataError(f"{data.name}: column {column!r} of the {rows} rows leaves float32's range once scaled "
-                        f"as the training rows were ({scaler.kind}); rescale or drop that column")
-    return scaled
+    return finite_or_refused(scaled, data.feature_names, data.name, rows)
 
 
 def _looks_like_path(source: str) -> bool:

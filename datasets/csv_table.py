@@ -355,9 +355,8 @@ def as_text(column: NumberColumn | FlagColumn) -> TextColumn:
     values = column.values
     present = ~np.isnan(values)
     distinct, inverse = np.unique(values[present], return_inverse=True)
-    words = tuple(_number_word(value) for value in distinct.tolist())
-    if isinstance(column, FlagColumn):
-        words = tuple("true" if value else "false" for value in distinct.tolist())
+    word = (lambda value: "true" if value else "false") if isinstance(column, FlagColumn) else _number_word
+    words = tuple(word(value) for value in distinct.tolist())
     codes = np.full(len(values), -1, dtype=np.int32)
     codes[present] = inverse
     return TextColumn(column.name, codes, words, int((~present).sum()), 1.0, 0, 0.0)

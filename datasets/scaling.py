@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from clf_tui.datasets.record import CHUNK_ROWS, Scaler, ScalerKind
-from clf_tui.engine.errors import ConfigError
+from clf_tui.engine.errors import ConfigError, DataError
 
 SCALER_KINDS: tuple[ScalerKind, ...] = ("standard", "minmax", "none")
 
@@ -39,6 +39,21 @@ def fit_scaler(X_train: np.ndarray, kind: str) -> Scaler:
         constant = scale < 10 * eps
     scale[constant] = 1.0
     return Scaler(kind, shift, scale, n_rows)
+
+
+def finite_or_refused(X: np.ndarray, feature_names: tuple[str, ...], source: str, rows: str) -> np.ndarray:
+    """``X``, scaled, if every value is a finite float32: a column that barely varies in the training rows can
+    take other rows' values beyond float32's range once scaled as those were.
+
+    Raises:
+        DataError: naming the first such column.
+    """
+    overflowed = ~np.isfinite(X).all(axis=0)
+    if overflowed.any():
+        column = feature_names[int(np.flatnonzero(overflowed)[0])]
+        raise DataError(f"{source}: column {column!r} of the {rows} rows leaves float32's range once scaled as the "
+                        "training rows were; rescale or drop that column")
+    return X
 
 
 def joined_scalers(parts: list[Scaler], kind: str, n_rows: int) -> Scaler:

@@ -171,8 +171,10 @@ class RunConfig:
                 return int(text)
             if kind in ("float", "optional_float"):
                 return float(text)
-            if kind == "bool":
+            if kind in ("bool", "auto_bool"):
                 lowered = text.lower()
+                if kind == "auto_bool" and lowered == "auto":
+                    return "auto"
                 if lowered in ("true", "yes", "on", "1"):
                     return True
                 if lowered in ("false", "no", "off", "0"):
@@ -184,15 +186,6 @@ class RunConfig:
                 parts = [p for p in text.replace(",", " ").split() if p]
                 convert = int if kind == "int_tuple" else float
                 return tuple(convert(p) for p in parts)
-            if kind == "auto_bool":
-                lowered = text.lower()
-                if lowered == "auto":
-                    return "auto"
-                if lowered in ("true", "yes", "on", "1"):
-                    return True
-                if lowered in ("false", "no", "off", "0"):
-                    return False
-                raise ValueError
             if kind == "pos_weight":
                 return text.lower() if text.lower() in ("none", "auto") else float(text)
         except ValueError:

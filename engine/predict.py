@@ -12,6 +12,7 @@ from clf_tui.datasets import DataSplit, Preprocessing, Scaler
 from clf_tui.datasets.csv_table import Table, TextColumn, as_text, read_table
 from clf_tui.datasets.labelled import listing
 from clf_tui.datasets.labels import label_name
+from clf_tui.datasets.scaling import finite_or_refused
 
 from .checkpoint import read_checkpoint
 from .errors import CheckpointError, DataError
@@ -67,9 +68,7 @@ def predict_file(checkpoint: str | os.PathLike[str], data: str | os.PathLike[str
     extra = [name for name in table.names if name and name not in known]
     if extra:
         notes.insert(0, f"columns the model does not use, ignored: {listing(extra, 6)}")
-    if not np.isfinite(X).all():
-        column = preprocessing.feature_names[int(np.flatnonzero(~np.isfinite(X).all(axis=0))[0])]
-        raise DataError(f"{path}: column {column!r} leaves float32's range once scaled as the training rows were")
+    finite_or_refused(X, preprocessing.feature_names, path.name, "new")
     y_true = _labels(table, preprocessing.target, class_names) if preprocessing.target in table.names else None
     y = np.zeros(len(X), dtype=np.int64) if y_true is None else np.maximum(y_true, 0)
     split = DataSplit(path.name, X[:0], y[:0], X, y, preprocessing.feature_names, class_names, scaler,

@@ -66,7 +66,9 @@ def test_predictions_on_the_training_file_without_its_target_are_the_models(run:
     from clf_tui.datasets.csv_table import read_table
 
     table = read_table(data, text_columns=("churn", "customer_id"))
-    labels = np.array([row != "" for row in (r["churn"] for r in csv.DictReader(data.open()))])
+    with data.open(newline="") as handle:
+        churn = [row["churn"] for row in csv.DictReader(handle)]
+    labels = np.array([label != "" for label in churn])
     X, _ = preprocessing.transform(table, trainer.data.scaler)
     expected = trainer.predict_proba(X)
     printed = np.array([[float(row[f"P({name})"]) for name in names] for row in rows])
@@ -76,7 +78,6 @@ def test_predictions_on_the_training_file_without_its_target_are_the_models(run:
     from clf_tui.datasets.splitting import split_rows
 
     labelled = np.flatnonzero(labels)
-    churn = [r["churn"] for r in csv.DictReader(data.open())]
     y = np.array([names.index(churn[i]) for i in labelled])
     _, val = split_rows(y, names, data.name, val_fraction=0.2, split_seed=13, stratify=True)
     np.testing.assert_array_equal(X[labelled[val]], trainer.data.X_val)
