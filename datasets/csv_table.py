@@ -30,6 +30,7 @@ import numpy as np
 
 from clf_tui.datasets.labelled import listing
 from clf_tui.engine.errors import DataError
+from clf_tui.engine.files import require_regular_file
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -130,11 +131,13 @@ def read_table(path: Path, *, na_values: tuple[str, ...] = (), text_columns: tup
     must stay apart, a column of codes).
 
     Raises:
-        DataError: the file cannot be read, is not UTF-8, is empty, has a header that is not
-            fit to name columns, or has a row that does not fit the header.
+        DataError: the file is not a regular file (a FIFO would never end), cannot be read, is not
+            UTF-8, is empty, has a header that is not fit to name columns, or has a row that does not
+            fit the header.
     """
     import pyarrow as pa
 
+    path = require_regular_file(path, DataError, "data file")
     head, cut_off = _head(path)
     delimiter = _sniff_delimiter(head, cut_off=cut_off)
     lines = head.splitlines()

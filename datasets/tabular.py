@@ -10,6 +10,7 @@ import numpy as np
 
 from clf_tui.datasets.labelled import Labelled, listing, numbered
 from clf_tui.engine.errors import DataError
+from clf_tui.engine.files import require_regular_file
 
 FILE_TYPES = (".csv", ".npz")
 NPZ_KEYS = ("X", "y", "feature_names", "class_names")
@@ -40,7 +41,7 @@ def read_file(path: str | Path, target: str | None) -> Labelled:
 def read_npz(path: Path) -> Labelled:
     """Read an .npz archive: X (rows x features, numeric), y (one label per row), and optionally
     feature_names and class_names (label i is class_names[i], so y must then hold 0..k-1)."""
-    arrays = _npz_arrays(path)
+    arrays = _npz_arrays(require_regular_file(path, DataError, "data file"))
     missing = [key for key in ("X", "y") if key not in arrays]
     if missing:
         raise DataError(f"{path} has no array {missing[0]!r} (it holds: {listing(arrays) or 'nothing'}); "
