@@ -198,7 +198,7 @@ def _train_quietly(trainer: Trainer, cfg: RunConfig) -> int:
 def evaluate(args: argparse.Namespace) -> int:
     """Print metrics and the confusion matrix of a saved model at a threshold."""
     from clf_tui import datasets
-    from clf_tui.engine.checkpoint import read_checkpoint
+    from clf_tui.engine.checkpoint import data_description, read_checkpoint
 
     if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
         raise UsageError(f"--threshold {args.threshold} is invalid: expected a number between 0 and 1")
@@ -209,12 +209,9 @@ def evaluate(args: argparse.Namespace) -> int:
     elif Path(args.data).suffix.lower() == ".csv":
         trainer, y_true, y_prob, source = _csv_rows_evaluated(args)
     else:
-        state = read_checkpoint(args.checkpoint)
-        if not state.get("class_names") or not state.get("scaler") or not isinstance(state.get("config"), dict):
-            raise UsageError(f"{args.checkpoint} holds no data description, so --data cannot be mapped onto it")
-        scaler = datasets.Scaler.from_dict(state["scaler"])
-        feature_names, class_names = tuple(state["feature_names"]), tuple(state["class_names"])
-        X, y = datasets.load_eval(args.data, target=args.target or state["config"].get("target"),
+        description = data_description(read_checkpoint(args.checkpoint), args.checkpoint)
+        scaler, feature_names, class_names = description.scaler, description.feature_names, description.class_names
+        X, y = datasets.load_eval(args.data, target=args.target or description.preprocessing.target or None,
                                   feature_names=feature_names, class_names=class_names, scaler=scaler)
         # Every row is for evaluation: an empty training split, the rows as the validation split.
         split = datasets.DataSplit(Path(args.data).name, X[:0], y[:0], X, y, feature_names, class_names, scaler)

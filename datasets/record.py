@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import numpy as np
 
@@ -68,13 +68,20 @@ class Scaler:
         }
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Scaler":
-        return cls(
-            kind=d["kind"],
-            shift=np.asarray(d["shift"], dtype=np.float64),
-            scale=np.asarray(d["scale"], dtype=np.float64),
-            n_fit_rows=int(d["n_fit_rows"]),
-        )
+    def from_dict(cls, d: Any) -> Scaler:
+        """The scaler ``to_dict`` wrote; ValueError for anything else: another kind, shift and scale of
+        different lengths or not finite, a scale that is not positive (a fit never gives one)."""
+        if not isinstance(d, dict) or d.get("kind") not in get_args(ScalerKind):
+            raise ValueError("the scaler is not a dict of a known kind")
+        shift, scale, n_fit_rows = d.get("shift"), d.get("scale"), d.get("n_fit_rows")
+        if not (_numbers(shift) and _numbers(scale) and len(shift) == len(scale)):
+            raise ValueError("the scaler's shift and scale are not two lists of numbers of one length")
+        shift, scale = np.array(shift, dtype=np.float64), np.array(scale, dtype=np.float64)
+        if not (np.isfinite(shift).all() and np.isfinite(scale).all() and (scale > 0).all()):
+            raise ValueError("the scaler's shift is not finite or its scale not finite and positive")
+        if not isinstance(n_fit_rows, int) or isinstance(n_fit_rows, bool) or n_fit_rows < 0:
+            raise ValueError(f"the scaler's row count {n_fit_rows!r} is not a whole number")
+        return cls(d["kind"], shift, scale, n_fit_rows)
 
 
 @dataclass(frozen=True)
@@ -118,3 +125,7 @@ class DataSplit:
             "train": tuple(int(c) for c in np.bincount(self.y_train, minlength=k)),
             "val": tuple(int(c) for c in np.bincount(self.y_val, minlength=k)),
         }
+
+
+def _numbers(values: Any) -> bool:
+    return isinstance(values, list) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)

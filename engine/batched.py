@@ -14,6 +14,7 @@ from .config import RunConfig
 from .control import RunControl
 from .device import resolve_device
 from .losses import loss_spec
+from .memory import require_room
 from .models import build_model
 from .optimizers import build_optimizer
 from .trainer import VAL_CHUNK_ROWS, _pos_weight
@@ -54,6 +55,9 @@ class SeedBatch:
     def __init__(self, cfg: RunConfig, data: DataSplit, seeds: Sequence[int]) -> None:
         spec = loss_spec(cfg.resolved_loss(data.task), data.n_classes)
         self.device, self.device_note = resolve_device(cfg.device)
+        hidden = cfg.hidden if cfg.model == "mlp" else ()
+        require_room(f"hidden = {hidden} over {len(seeds)} seeds", data.n_features, spec.n_outputs(data.n_classes),
+                     hidden, max(cfg.batch_size, VAL_CHUNK_ROWS), self.device, models=len(seeds))
         torch.set_num_threads(cfg.threads)
         models = []
         for seed in seeds:

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import numpy as np
 
-from clf_tui.datasets import DataSplit, Preprocessing, Scaler
+from clf_tui.datasets import DataSplit
 from clf_tui.datasets.csv_table import Table, TextColumn, as_text, read_table
 from clf_tui.datasets.labelled import listing
 from clf_tui.datasets.labels import label_name
 from clf_tui.datasets.scaling import finite_or_refused
 
-from .checkpoint import read_checkpoint
-from .errors import CheckpointError, DataError
+from .checkpoint import data_description, read_checkpoint
+from .errors import DataError
 from .trainer import Trainer
 
 
@@ -52,8 +52,8 @@ def predict_file(checkpoint: str | os.PathLike[str], data: str | os.PathLike[str
         DataError: the file cannot be read, lacks a column the model needs, or has a label that is
             not one of the model's classes.
     """
-    state = read_checkpoint(checkpoint)
-    preprocessing, scaler, class_names = _data_description(state, str(checkpoint))
+    description = data_description(read_checkpoint(checkpoint), str(checkpoint))
+    preprocessing, scaler, class_names = description.preprocessing, description.scaler, description.class_names
     path = Path(data)
     if path.suffix.lower() != ".csv":
         raise DataError(f"{path}: predictions read .csv files")
@@ -84,24 +84,6 @@ def predict_file(checkpoint: str | os.PathLike[str], data: str | os.PathLike[str
         predicted, threshold = proba.argmax(axis=1), None
     id_name, ids = _identifiers(table, preprocessing.identifier)
     return Predictions(id_name, ids, class_names, proba, predicted, threshold, y_true, notes), trainer
-
-
-def _data_description(state: dict, source: str) -> tuple[Preprocessing, Scaler, tuple[str, ...]]:
-    class_names, feature_names, config = state.get("class_names"), state.get("feature_names"), state.get("config")
-    if not class_names or not feature_names or not isinstance(state.get("scaler"), dict):
-        raise CheckpointError(f"{source} holds no description of its data, so new rows cannot be mapped onto it")
-    try:
-        scaler = Scaler.from_dict(state["scaler"])
-        if state.get("preprocessing") is not None:
-            preprocessing = Preprocessing.from_dict(state["preprocessing"])
-        else:  # saved from numeric columns alone: each feature is the column of its name
-            target = config.get("target") if isinstance(config, dict) else None
-            preprocessing = Preprocessing.numeric_columns(tuple(feature_names), target or "")
-    except (ValueError, TypeError, KeyError) as exc:
-        raise CheckpointError(f"{source} is damaged: its data description is not valid ({exc})") from None
-    if preprocessing.feature_names != tuple(feature_names) or len(scaler.shift) != len(feature_names):
-        raise CheckpointError(f"{source} is damaged: its preprocessing, scaler and feature names disagree")
-    return preprocessing, scaler, tuple(class_names)
 
 
 def _labels(table: Table, target: str, class_names: tuple[str, ...]) -> np.ndarray:

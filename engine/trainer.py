@@ -27,6 +27,7 @@ from .device import resolve_device
 from .errors import CheckpointError, ClfError, ConfigError, DataError
 from .events import CheckpointSaved, EpochEnded, Event, EvalReady, RunEnded, RunStarted
 from .losses import LossSpec, loss_spec
+from .memory import require_room
 from .models import build_model
 from .optimizers import build_optimizer, prefer_fused
 
@@ -548,7 +549,8 @@ class Trainer:
         self.restore(read_checkpoint(path), source=str(path))
 
     def restore(self, state: dict[str, Any], *, source: str = "checkpoint", check_data: bool = True) -> None:
-        """Apply a checkpoint dict already read by ``read_checkpoint``.
+        """Apply a checkpoint dict already read (and so verified) by ``read_checkpoint``; every tensor is
+        checked against this trainer's model and optimiser before any is used.
 
         With ``check_data``, a trainer that knows its data refuses a checkpoint whose
         training split differs from it.
@@ -565,12 +567,6 @@ class Trainer:
                   if value.dtype != self.unwrapped_model.state_dict()[name].dtype]
         if dtypes:
             raise CheckpointError(f"{source} is damaged: model entry {dtypes[0]!r} has another dtype than this model's")
-        threshold = state["threshold"]
-        if not isinstance(threshold, (int, float)) or not 0.0 <= float(threshold) <= 1.0:
-            raise CheckpointError(f"{source} is damaged: its threshold {threshold!r} is not a number between 0 and 1")
-        if not all(bool(torch.isfinite(value).all()) for value in state["model_state"].values()
-                   if value.is_floating_point()):
-            raise CheckpointError(f"{source} is damaged: its weights are not all finite numbers")
         history = _epoch_lists(state["history"], source)  # refused before anything changes
         patience = _Patience.from_dict(state.get("early_stopping"), source)
         if patience.best_model is not None and shape_mismatches(patience.best_model, self.unwrapped_model.state_dict()):
@@ -595,13 +591,23 @@ class Trainer:
         if data is None:
             data = load_data(cfg)
         spec = loss_spec(cfg.resolved_loss(data.task), data.n_classes)
-        resolve_device(cfg.device)  # fail before building anything
+        device, _ = resolve_device(cfg.device)  # fail before building anything
+        hidden = cfg.hidden if cfg.model == "mlp" else ()
+        n_outputs = spec.n_outputs(data.n_classes)
+        require_room(f"hidden = {hidden}", data.n_features, n_outputs, hidden,
+                     max(cfg.batch_size, VAL_CHUNK_ROWS), device)
         torch.set_num_threads(cfg.threads)
         torch.manual_seed(cfg.seed)
-        model = build_model(
-            cfg.model, data.n_features, spec.n_outputs(data.n_classes),
-            hidden=cfg.hidden, activation=cfg.activation, dropout=cfg.dropout, final_layer=spec.final_layer,
-        )
+        try:
+            model = build_model(
+                cfg.model, data.n_features, n_outputs,
+                hidden=cfg.hidden, activation=cfg.activation, dropout=cfg.dropout, final_layer=spec.final_layer,
+            ).to(device)
+        except (MemoryError, RuntimeError) as exc:  # the estimate above fell short of what the allocator had
+            if isinstance(exc, RuntimeError) and "allocate" not in str(exc):
+                raise
+            raise ConfigError(f"hidden = {hidden}: not enough memory on {device} to build this model; "
+                              "use smaller hidden layers") from None
         optimizer = build_optimizer(
             cfg.optimizer, model.parameters(), lr=cfg.lr, momentum=cfg.momentum,
             nesterov=cfg.nesterov, weight_decay=cfg.weight_decay, betas=cfg.betas,

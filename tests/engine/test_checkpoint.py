@@ -185,7 +185,7 @@ def test_a_failed_save_leaves_the_old_checkpoint_whole(saved, tmp_path: Path) ->
     trainer, path = saved
     before = path.read_bytes()
     state = trainer.state()
-    state["history"]["unpicklable"] = lambda: None  # torch.save fails part-way through
+    state["history"]["unpicklable"] = lambda: None  # the save fails (a full disk part-way is test_checkpoint_faults)
     from clf_tui.engine.checkpoint import write_checkpoint
 
     with pytest.raises(Exception):
