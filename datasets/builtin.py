@@ -56,7 +56,11 @@ class Synthetic(Builtin):
     generate: RowGenerator
 
     def make(self, n_samples: int, noise: float, n_classes: int, seed: int) -> Labelled:
-        X, y = self.generate(n_samples, noise, n_classes, seed)
+        with np.errstate(over="ignore", invalid="ignore"):  # a noise that overflows float64 is refused below
+            X, y = self.generate(n_samples, noise, n_classes, seed)
+        if not np.isfinite(X).all():
+            raise ConfigError(f"noise = {noise!r} is invalid: the features of {self.name} overflow float64 at that "
+                              "noise; expected a smaller noise")
         return Labelled(self.name, X.astype(np.float64), y.astype(np.int64),
                         numbered("x", X.shape[1]), self.classes(n_classes))
 

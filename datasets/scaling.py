@@ -28,15 +28,19 @@ def fit_scaler(X_train: np.ndarray, kind: str) -> Scaler:
     if kind == "none":
         return Scaler(kind, np.zeros(n_features), np.ones(n_features), n_rows)
     eps = np.finfo(np.float64).eps
-    if kind == "standard":
-        shift, variance = _mean_and_variance(X)
-        scale = np.sqrt(variance)
-        # scikit-learn's bound on the round-off a constant column leaves in its variance
-        constant = variance <= n_rows * eps * variance + (n_rows * shift * eps) ** 2
-    else:
-        shift = X.min(axis=0).astype(np.float64)
-        scale = X.max(axis=0).astype(np.float64) - shift
-        constant = scale < 10 * eps
+    # A column too large for float64's arithmetic (an infinite value, or a sum or square past 1.8e308) gets an
+    # infinite or NaN shift, or scale 1: its values then leave float32's range once scaled, and the caller's
+    # finite_or_refused names it. NumPy's warnings on the way would only precede that one message.
+    with np.errstate(over="ignore", invalid="ignore"):
+        if kind == "standard":
+            shift, variance = _mean_and_variance(X)
+            scale = np.sqrt(variance)
+            # scikit-learn's bound on the round-off a constant column leaves in its variance
+            constant = variance <= n_rows * eps * variance + (n_rows * shift * eps) ** 2
+        else:
+            shift = X.min(axis=0).astype(np.float64)
+            scale = X.max(axis=0).astype(np.float64) - shift
+            constant = scale < 10 * eps
     scale[constant] = 1.0
     return Scaler(kind, shift, scale, n_rows)
 

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -9,10 +14,12 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
+from clf_tui import datasets
 from clf_tui.datasets import Scaler
 from clf_tui.datasets.record import CHUNK_ROWS
 from clf_tui.datasets.scaling import fit_scaler
-from clf_tui.engine.errors import ConfigError
+from clf_tui.engine.errors import ConfigError, DataError
+from tests.limits import HANG_S
 
 REFERENCES = {"standard": StandardScaler, "minmax": MinMaxScaler}
 
@@ -78,3 +85,40 @@ def test_a_table_longer_than_a_chunk_scales_as_scikit_learn_and_in_place(kind: s
         in_place = X.copy()
         assert scaler.transform(in_place, out=in_place) is in_place
         np.testing.assert_array_equal(in_place, scaler.transform(X))
+
+
+@pytest.mark.parametrize(("kind", "column"), [
+    ("standard", [1e200, -1e200, 0.0]),  # its squares overflow
+    *((kind, column) for kind in REFERENCES for column in ([1e308, -1e308, 5.0], [np.inf, 0.0, 1.0],
+                                                          [-np.inf, np.inf, 0.0])),
+])
+def test_a_column_past_float64_arithmetic_is_fit_without_warnings_and_never_scaled_into_range(
+        kind: str, column: list[float]) -> None:
+    X = np.array(column)[:, None]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        scaler = fit_scaler(X, kind)
+    with np.errstate(all="ignore"):
+        assert not np.isfinite(scaler.transform(X)).all()  # what finite_or_refused refuses, naming the column
+
+
+@pytest.mark.parametrize(("name", "noise", "scaler", "error"), [
+    ("moons", 1e308, "standard", ConfigError), ("moons", 1e308, "minmax", ConfigError),
+    ("spiral", 1e308, "standard", ConfigError), ("blobs", 1e308, "none", ConfigError),
+    ("xor", 1e300, "standard", DataError),  # finite, but beyond float32 once scaled
+])
+def test_a_noise_past_float64_is_refused_without_a_numpy_warning(name: str, noise: float, scaler: str,
+                                                                 error: type[Exception]) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(error):
+            datasets.load(name, noise=noise, scaler=scaler)
+
+
+def test_the_command_prints_one_line_for_a_noise_past_float64(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "clf_tui", "train", "--dataset", "moons", "--noise", "1e308",
+                           "--epochs", "1", "--out", str(tmp_path / "run")], capture_output=True, text=True,
+                          timeout=HANG_S)
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == ["clf-tui: error: noise = 1e+308 is invalid: the features of moons overflow "
+                                        "float64 at that noise; expected a smaller noise"]
