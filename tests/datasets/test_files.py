@@ -151,3 +151,20 @@ def test_eval_set_from_a_built_in_matches_numeric_label_names(tmp_path: Path) ->
     _, y = datasets.load_eval(str(path), target=None, feature_names=("x1", "x2"), class_names=("0", "1"),
                               scaler=train.scaler)
     assert y.tolist() == [1, 0]
+
+
+@pytest.mark.parametrize(("y", "class_names"), [
+    (np.array([2**53 + 1, 2**53] * 4, dtype=np.int64), (str(2**53), str(2**53 + 1))),  # one apart as float64
+    (np.array([2**64 - 1, 2**64 - 2] * 4, dtype=np.uint64), (str(2**64 - 2), str(2**64 - 1))),
+    (np.array([str(2**53 + 1), str(2**53)] * 4), (str(2**53), str(2**53 + 1))),
+    (np.array(["1", "01", "1", "2"] * 2), ("01", "1", "2")),  # codes, as in a CSV target
+])
+def test_npz_labels_keep_their_identity_and_exact_names(tmp_path: Path, y: np.ndarray,
+                                                        class_names: tuple[str, ...]) -> None:
+    path = tmp_path / "labels.npz"
+    np.savez(path, X=np.arange(len(y), dtype=np.float64)[:, None], y=y)
+    split = datasets.load(str(path), stratify=False, val_fraction=0.25, scaler="none")
+    assert split.class_names == class_names
+    X, y_loaded = all_rows(split)
+    named = [split.class_names[label] for label in y_loaded[np.argsort(X[:, 0])]]
+    assert named == [str(label) for label in y.tolist()]
