@@ -77,6 +77,8 @@ class RunConfig:
     restore_best: bool = field(default=True, metadata={"help": "after an early stop, keep the best epoch's weights"})
 
     out_dir: str = field(default="runs", metadata={"help": "folder for the checkpoint, config and metrics of a run"})
+    checkpoint_every_s: float = field(default=60.0, metadata={"help": "seconds between checkpoints written during a run, at the end of an epoch (0: only the final one)"})
+    checkpoint_every_epochs: int = field(default=0, metadata={"help": "epochs between checkpoints written during a run, counted from epoch 0 (0: off)"})
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -304,6 +306,10 @@ def _validate(cfg: RunConfig) -> None:
     _require(cfg.patience >= 1, "patience", cfg.patience, "a whole number >= 1")
     _require(finite(cfg.min_delta) and cfg.min_delta >= 0, "min_delta", cfg.min_delta, "a number >= 0")
     _require(bool(cfg.out_dir.strip()), "out_dir", cfg.out_dir, "a folder path")
+    _require(finite(cfg.checkpoint_every_s) and cfg.checkpoint_every_s >= 0, "checkpoint_every_s",
+             cfg.checkpoint_every_s, "a number of seconds >= 0 (0: off)")
+    _require(0 <= cfg.checkpoint_every_epochs <= 1_000_000, "checkpoint_every_epochs", cfg.checkpoint_every_epochs,
+             "a whole number of epochs between 0 (off) and 1000000")
     for name in ("drop", "categorical", "numeric", "na_values"):
         names = getattr(cfg, name)
         _require(len(set(names)) == len(names), name, names, "names given once each")
