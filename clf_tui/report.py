@@ -12,7 +12,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
-from clf_tui.engine.events import EpochEnded, Event, RunEnded, RunStarted
+from clf_tui.engine.events import CheckpointSaved, EpochEnded, Event, RunEnded, RunStarted
 from clf_tui.engine.metrics import BinaryEval, MulticlassEval
 
 
@@ -112,7 +112,8 @@ def progress_stats(event: EpochEnded) -> str:
 
 
 class ProgressPrinter:
-    """Shows a run's events: a Rich progress bar on a terminal, one line per epoch otherwise."""
+    """Shows a run's events: a Rich progress bar on a terminal; otherwise one line per epoch, and one for
+    each checkpoint written (``checkpoint saved at epoch N``), so that a log says what a crash would keep."""
 
     def __init__(self, console: Console) -> None:
         self.console = console
@@ -149,6 +150,9 @@ class ProgressPrinter:
                 self.progress.update(self.task_id, completed=event.epoch, stats=progress_stats(event))
             else:
                 self.console.print(epoch_line(event, self.end_epoch), highlight=False)
+        elif isinstance(event, CheckpointSaved):
+            if self.progress is None:
+                self.console.print(f"checkpoint saved at epoch {event.epoch}")
         elif isinstance(event, RunEnded):
             if self.progress is not None:
                 self.progress.stop()
