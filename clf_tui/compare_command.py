@@ -12,6 +12,7 @@ from clf_tui.cli import UsageError, config_from_args
 from clf_tui.commands import write_metrics_csv
 from clf_tui.compare_report import box_plots, comparison_table
 from clf_tui.engine import RunConfig
+from clf_tui.engine.atomic import claim_new_file
 from clf_tui.engine.compare import compare as run_comparison
 from clf_tui.engine.comparison import Comparison, ComparisonEnded, ComparisonStarted, SeedsEpochEnded, config_labels
 from clf_tui.report import cli_console
@@ -27,9 +28,11 @@ def compare(args: argparse.Namespace) -> int:
     configs = [config_from_args(args, base=RunConfig.load(path)) for path in args.config or []] or [
         config_from_args(args, base=RunConfig())]
     labels = config_labels(configs)
-    out = Path(args.out) if args.out else (
-        Path(configs[0].out_dir) / f"compare-{Path(configs[0].dataset).stem}-{time.strftime('%Y%m%d-%H%M%S')}.csv")
-    if out.is_dir():  # refused before training rather than after
+    # The default name is claimed once there is something to write: a comparison cut short leaves no empty file.
+    default_out = Path(configs[0].out_dir) / (
+        f"compare-{Path(configs[0].dataset).stem}-{time.strftime('%Y%m%d-%H%M%S')}.csv")
+    out = Path(args.out) if args.out else None
+    if out is not None and out.is_dir():  # refused before training rather than after
         raise UsageError(f"--out {out} is a folder: name the .csv file to write")
     console = cli_console()
     comparison: Comparison | None = None
@@ -56,6 +59,8 @@ def compare(args: argparse.Namespace) -> int:
     console.print(comparison_table(comparison))
     console.print()
     console.print("\n".join(box_plots(comparison, min(console.width, BOX_PLOT_WIDTH))), markup=False)
+    if out is None:  # compare-DATASET-TIMESTAMP-2.csv, -3, ... when another comparison took the name that second
+        out = claim_new_file(default_out)
     seeds_path = write_metrics_csv(out, comparison.rows())
     epochs_path = write_metrics_csv(out.with_name(f"{out.stem}-epochs.csv"), comparison.epoch_rows())
     console.print(f"\nper seed    {seeds_path}\nper epoch   {epochs_path}")
