@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+import warnings
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
@@ -60,8 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def build_train_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="clf-tui train", description="Train headless and write a checkpoint, the config and metrics.")
-    parser.add_argument("--out", metavar="DIR", help="folder for checkpoint.pt, config.toml and metrics.csv "
-                        "(default: OUT_DIR/DATASET-TIMESTAMP)")
+    parser.add_argument("--out", metavar="DIR", help="folder for checkpoint.pt, config.toml and metrics.csv, "
+                        "held by this run alone while it writes there (default: a new folder "
+                        "OUT_DIR/DATASET-TIMESTAMP, or DATASET-TIMESTAMP-2, -3, ... if that is taken)")
     parser.add_argument("--resume", metavar="CHECKPOINT", help="continue a saved run for --epochs more epochs")
     parser.add_argument("--tensorboard", metavar="DIR", help="also write TensorBoard logs to DIR: losses and "
                         "metrics per epoch, the final PR curves, the settings (pip install 'clf-tui[tensorboard]')")
@@ -117,7 +119,8 @@ def build_compare_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seeds", type=int, default=5, metavar="N",
                         help="seeds per configuration: the first configuration's seed and the N - 1 after it (default 5)")
     parser.add_argument("--out", metavar="FILE.csv", help="one row per configuration and seed; the history goes "
-                        "beside it in FILE-epochs.csv (default: OUT_DIR/compare-DATASET-TIMESTAMP.csv)")
+                        "beside it in FILE-epochs.csv (default: a new file OUT_DIR/compare-DATASET-TIMESTAMP.csv, "
+                        "or ...-TIMESTAMP-2.csv, -3, ... if that is taken)")
     _add_field_options(parser)  # the options apply to every configuration
     return parser
 
@@ -137,39 +140,23 @@ def config_from_args(args: argparse.Namespace, base: Any = None) -> Any:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `clf-tui` command; returns the exit code."""
+    """Entry point of the `clf-tui` command; returns the exit code.
+
+    An argument holding bytes that are not UTF-8 is refused before anything else: the run's files
+    are written in UTF-8, so such a name could not be saved. Python warnings raised while the
+    command runs are held back: dropped when it ends in its one-line error (or Ctrl-C before it
+    began), shown on stderr after it finished otherwise, so that nothing ever precedes that line.
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     from clf_tui.engine.errors import ClfError
 
+    refusal = _not_utf8(argv)
+    if refusal is not None:
+        return _refuse(refusal)
+    caught: list[warnings.WarningMessage] = []
     try:
-        if argv and argv[0] in COMMANDS:
-            command = argv.pop(0)
-            if command == "train":
-                from clf_tui.commands import train
-
-                return train(build_train_parser().parse_args(argv))
-            if command == "eval":
-                from clf_tui.commands import evaluate
-
-                return evaluate(build_eval_parser().parse_args(argv))
-            if command in ("predict", "inspect"):
-                from clf_tui import table_commands
-
-                if command == "predict":
-                    return table_commands.predict(build_predict_parser().parse_args(argv))
-                return table_commands.inspect(build_inspect_parser().parse_args(argv))
-            if command == "compare":
-                from clf_tui.compare_command import compare
-
-                return compare(build_compare_parser().parse_args(argv))
-            from clf_tui.commands import list_datasets
-
-            _Parser(prog="clf-tui datasets", description="List the built-in data sets.").parse_args(argv)
-            return list_datasets()
-        args = build_parser().parse_args(argv)
-        from clf_tui.tui.app import run_app
-
-        return run_app(config=config_from_args(args), checkpoint=args.checkpoint)
+        with warnings.catch_warnings(record=True) as caught:  # the filters stay as they are: once per place
+            code = _run_command(argv)
     except (UsageError, ClfError) as exc:
         return _refuse(str(exc))
     except OSError as exc:  # a file or folder in the arguments that cannot be read or written, such as --out FILE
@@ -177,6 +164,76 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:  # Ctrl-C before a command's own handler is in place, such as while torch loads
         print("clf-tui: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BaseException:  # --help's exit, or a bug's traceback, which a warning may help explain
+        _show_warnings(caught)
+        raise
+    _show_warnings(caught)
+    return code
+
+
+def _run_command(argv: list[str]) -> int:
+    """Run the command ``argv`` names (the app, with none) and return its exit code."""
+    if argv and argv[0] in COMMANDS:
+        command = argv.pop(0)
+        if command == "train":
+            from clf_tui.commands import train
+
+            return train(build_train_parser().parse_args(argv))
+        if command == "eval":
+            from clf_tui.commands import evaluate
+
+            return evaluate(build_eval_parser().parse_args(argv))
+        if command in ("predict", "inspect"):
+            from clf_tui import table_commands
+
+            if command == "predict":
+                return table_commands.predict(build_predict_parser().parse_args(argv))
+            return table_commands.inspect(build_inspect_parser().parse_args(argv))
+        if command == "compare":
+            from clf_tui.compare_command import compare
+
+            return compare(build_compare_parser().parse_args(argv))
+        from clf_tui.commands import list_datasets
+
+        _Parser(prog="clf-tui datasets", description="List the built-in data sets.").parse_args(argv)
+        return list_datasets()
+    args = build_parser().parse_args(argv)
+    from clf_tui.tui.app import run_app
+
+    return run_app(config=config_from_args(args), checkpoint=args.checkpoint)
+
+
+def _not_utf8(argv: Sequence[str]) -> str | None:
+    """The refusal of the first argument holding bytes that are not UTF-8, if any.
+
+    Python hands such bytes over as lone surrogates (U+DC80 to U+DCFF for the bytes 0x80 to 0xFF);
+    the refusal shows them escaped, as ``\\xff``.
+    """
+    for arg in argv:
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            shown = "".join(_escaped(char) for char in arg)
+            code = ord(arg[exc.start])
+            what = (f"a byte that is not UTF-8 (0x{code - 0xDC00:02x})" if 0xDC80 <= code <= 0xDCFF
+                    else f"a lone surrogate (U+{code:04X}), which is not UTF-8")
+            return f"argument '{shown}' holds {what}; rename it"
+    return None
+
+
+def _escaped(char: str) -> str:
+    code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:
+        return f"\\x{code - 0xDC00:02x}"
+    if 0xD800 <= code <= 0xDFFF:
+        return f"\\u{code:04x}"
+    return char
+
+
+def _show_warnings(caught: list[warnings.WarningMessage]) -> None:
+    """Show held-back warnings as Python would have shown them when they were raised."""
+    for w in caught:
+        warnings.showwarning(w.message, w.category, w.filename, w.lineno, w.file, w.line)
 
 
 def run() -> NoReturn:
