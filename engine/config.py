@@ -78,7 +78,7 @@ class RunConfig:
 
     out_dir: str = field(default="runs", metadata={"help": "folder for the checkpoint, config and metrics of a run"})
     checkpoint_every_s: float = field(default=60.0, metadata={"help": "seconds between checkpoints written during a run, at the end of an epoch (0: only the final one)"})
-    checkpoint_every_epochs: int = field(default=0, metadata={"help": "epochs between checkpoints written during a run, counted from epoch 0 (0: off)"})
+    checkpoint_every_epochs: int = field(default=0, metadata={"help": "also write a checkpoint after every N-th epoch of the run's life: 3 writes after epochs 3, 6, 9, ... (0: off)"})
 
     def __post_init__(self) -> None:
         for f in fields(self):
