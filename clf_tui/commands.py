@@ -21,7 +21,7 @@ from rich.table import Table
 from clf_tui.data_report import data_report
 from clf_tui.cli import EXIT_INTERRUPTED, EXIT_USAGE, UsageError, config_from_args
 from clf_tui.engine import ClfError, RunConfig, RunControl, Trainer
-from clf_tui.engine.atomic import write_atomic
+from clf_tui.engine.atomic import FolderInUse, claim_new_folder, folder_lock, write_atomic
 from clf_tui.engine.config import FIELDS
 from clf_tui.engine.distributed import Launch, torchrun_launch
 from clf_tui.engine.events import CheckpointSaved, RunEnded
@@ -152,15 +152,25 @@ class _WatchedStdout(io.TextIOBase):
 def _run_and_report(args: argparse.Namespace, trainer: Trainer, cfg: RunConfig, control: RunControl,
                     console: Console) -> str:
     """Train under ``control`` (logging to --tensorboard if given), then write the metrics and print the
-    summary and the files written; returns why the run ended."""
+    summary and the files written; returns why the run ended.
+
+    The run holds its folder's lock while it writes there, so a second run given the same --out is refused
+    before it writes anything. With no --out, the folder OUT_DIR/DATASET-TIMESTAMP is claimed for this run
+    alone (DATASET-TIMESTAMP-2, -3, ... when another run took that name in the same second).
+    """
     data = trainer.data
-    out = Path(args.out) if args.out else Path(cfg.out_dir) / f"{Path(data.name).stem}-{time.strftime('%Y%m%d-%H%M%S')}"
-    if data.report is not None:
-        console.print(data_report(data.report, short=True))
-    config_path = cfg.save(out / "config.toml")
-    checkpoint, reason = "none (the run diverged before it finished an epoch)", "completed"
-    board = TensorBoardLog(Path(args.tensorboard), cfg) if args.tensorboard else None
-    with board or contextlib.nullcontext():
+    out = Path(args.out) if args.out else claim_new_folder(
+        Path(cfg.out_dir) / f"{Path(data.name).stem}-{time.strftime('%Y%m%d-%H%M%S')}")
+    with contextlib.ExitStack() as held:
+        try:
+            held.enter_context(folder_lock(out))
+        except FolderInUse as exc:
+            raise UsageError(f"{exc.message} or give another --out") from None
+        if data.report is not None:
+            console.print(data_report(data.report, short=True))
+        config_path = cfg.save(out / "config.toml")
+        checkpoint, reason = "none (the run diverged before it finished an epoch)", "completed"
+        board = held.enter_context(TensorBoardLog(Path(args.tensorboard), cfg)) if args.tensorboard else None
         with ProgressPrinter(console) as printer:
             for event in trainer.run(cfg.epochs, control=control, checkpoint_path=out / "checkpoint.pt"):
                 printer.handle(event)

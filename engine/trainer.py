@@ -90,6 +90,24 @@ class _EpochPass:
     paused_s: float
 
 
+class _CheckpointClock:
+    """When a run writes a checkpoint before its end: at the end of every ``checkpoint_every_epochs``-th epoch
+    of the trainer's life, or of the first epoch to end ``checkpoint_every_s`` seconds or more after the last
+    checkpoint (or the run's start). 0 turns either rule off; with no config, both are off."""
+
+    def __init__(self, config: RunConfig | None) -> None:
+        self.every_s = config.checkpoint_every_s if config is not None else 0.0
+        self.every_epochs = config.checkpoint_every_epochs if config is not None else 0
+        self.last_s = time.monotonic()
+
+    def due(self, epoch: int) -> bool:
+        by_epochs = self.every_epochs > 0 and epoch % self.every_epochs == 0
+        return by_epochs or (self.every_s > 0 and time.monotonic() - self.last_s >= self.every_s)
+
+    def restart(self) -> None:
+        self.last_s = time.monotonic()
+
+
 @dataclass
 class _Snapshot:
     """Everything that changes during an epoch, so a run can step back to an epoch's end."""
@@ -292,6 +310,14 @@ class Trainer:
         with the last good epoch's weights. Either way the state matches ``total_epochs``.
         A diverged run that finished no epoch writes no checkpoint, so the one it
         started from stays as it was.
+
+        With ``checkpoint_path``, a trainer that has a config (``from_config``) also writes
+        checkpoints during the run, at the end of an epoch, as the config's
+        ``checkpoint_every_epochs`` and ``checkpoint_every_s`` say (so that kill -9 or a power
+        cut loses at most that much), each one yielding CheckpointSaved. Each holds the state
+        after that epoch's history, early-stopping watch and random state were updated, so
+        that resuming from it continues as if never stopped. A trainer built by hand writes
+        only the final checkpoint.
         """
         if self.train_loader is None:
             raise ClfError("no training data: call set_loaders(train_loader, val_loader) before training")
@@ -315,6 +341,7 @@ class Trainer:
         start_epoch, start_loss = self.total_epochs, None
         end_epoch = self.total_epochs + n_epochs
         reason, message = "completed", f"trained {n_epochs} epochs"
+        clock = _CheckpointClock(self.config)
         while self.total_epochs < end_epoch:
             started = time.perf_counter()
             epoch_pass = self._train_epoch(control)
@@ -364,6 +391,10 @@ class Trainer:
             if control.stop_requested:
                 reason, message = "stopped", f"stopped after epoch {epoch}"
                 break
+            if checkpoint_path is not None and epoch < end_epoch and clock.due(epoch):  # the final one follows
+                path = self.save_checkpoint(checkpoint_path)
+                clock.restart()
+                yield CheckpointSaved(str(path), epoch)
         if checkpoint_path is not None and (reason != "diverged" or self.total_epochs > start_epoch):
             path = self.save_checkpoint(checkpoint_path)
             yield CheckpointSaved(str(path), self.total_epochs)
