@@ -48,7 +48,8 @@ COMPACT = (80, 24)
 
 
 def samples_per_s(trainer: Trainer) -> float:
-    return len(trainer.data.y_train) * len(trainer.epoch_durations_s) / sum(trainer.epoch_durations_s)
+    durations = [record.duration_s for record in trainer.history]
+    return len(trainer.data.y_train) * len(durations) / sum(durations)
 
 
 def wall_samples_per_s(trainer: Trainer, seconds: float) -> float:

@@ -208,7 +208,8 @@ def _train_quietly(trainer: Trainer, cfg: RunConfig) -> int:
 def evaluate(args: argparse.Namespace) -> int:
     """Print metrics and the confusion matrix of a saved model at a threshold."""
     from clf_tui import datasets
-    from clf_tui.engine.checkpoint import data_description, read_checkpoint
+    from clf_tui.engine.checkpoint import read_checkpoint
+    from clf_tui.engine.saved_data import data_description
 
     if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
         raise UsageError(f"--threshold {args.threshold} is invalid: expected a number between 0 and 1")

@@ -27,7 +27,7 @@ _EXPORTS = {
     "build_model": "models",
     "build_optimizer": "optimizers",
     "LayerSummary": "summary", "ModelSummary": "summary", "summarize": "summary",
-    "EarlyStopping": "trainer", "Trainer": "trainer", "load_data": "trainer",
+    "EarlyStopping": "stopping", "Trainer": "trainer", "load_data": "build",
 }
 __all__ = sorted(_EXPORTS)
 
@@ -47,9 +47,10 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from .batching import TensorBatches
+    from .build import load_data
+    from .checkpoint import read_checkpoint
     from .compare import compare
     from .comparison import Comparison
-    from .checkpoint import read_checkpoint
     from .config import RunConfig
     from .control import RunControl
     from .device import resolve_device
@@ -61,5 +62,6 @@ if TYPE_CHECKING:
     from .metrics import BinaryEval, BinaryReport, MulticlassEval
     from .models import build_model
     from .optimizers import build_optimizer
+    from .stopping import EarlyStopping
     from .summary import LayerSummary, ModelSummary, summarize
-    from .trainer import EarlyStopping, Trainer, load_data
+    from .trainer import Trainer

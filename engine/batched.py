@@ -10,14 +10,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from .build import VAL_CHUNK_ROWS, build_optimizer_for, build_parts, split_tensors
 from .config import RunConfig
 from .control import RunControl
-from .device import resolve_device
-from .losses import loss_spec
-from .memory import require_room
-from .models import build_model
-from .optimizers import build_optimizer
-from .trainer import VAL_CHUNK_ROWS, _pos_weight
 
 if TYPE_CHECKING:
     from clf_tui.datasets import DataSplit
@@ -53,19 +48,9 @@ class SeedBatch:
     """
 
     def __init__(self, cfg: RunConfig, data: DataSplit, seeds: Sequence[int]) -> None:
-        spec = loss_spec(cfg.resolved_loss(data.task), data.n_classes)
-        self.device, self.device_note = resolve_device(cfg.device)
-        hidden = cfg.hidden if cfg.model == "mlp" else ()
-        require_room(f"hidden = {hidden} over {len(seeds)} seeds", data.n_features, spec.n_outputs(data.n_classes),
-                     hidden, max(cfg.batch_size, VAL_CHUNK_ROWS), self.device, models=len(seeds))
-        torch.set_num_threads(cfg.threads)
-        models = []
-        for seed in seeds:
-            torch.manual_seed(seed)
-            models.append(build_model(
-                cfg.model, data.n_features, spec.n_outputs(data.n_classes), hidden=cfg.hidden,
-                activation=cfg.activation, dropout=cfg.dropout, final_layer=spec.final_layer,
-            ).to(self.device))
+        parts = build_parts(cfg, data, seeds)
+        spec, models = parts.spec, parts.models
+        self.device, self.device_note = parts.device, parts.device_note
         self.seeds = tuple(seeds)
         self.spec = spec
         self.batch_size = cfg.batch_size
@@ -77,11 +62,8 @@ class SeedBatch:
         self._linears = [name for name, layer in self._layers.named_children() if isinstance(layer, nn.Linear)]
         if 2 * len(self._linears) != len(self.params):
             raise ValueError("SeedBatch runs models whose only parameters are their Linear layers' weights and biases")
-        self.optimizer = build_optimizer(
-            cfg.optimizer, self.params.values(), lr=cfg.lr, momentum=cfg.momentum,
-            nesterov=cfg.nesterov, weight_decay=cfg.weight_decay, betas=cfg.betas,
-        )
-        self._loss_fn = spec.make(_pos_weight(cfg, data)).to(self.device)
+        self.optimizer = build_optimizer_for(cfg, self.params.values())
+        self._loss_fn = parts.loss_fn
         self._loss_fn.reduction = "none"  # each seed's mean is taken in seed_losses
         # Each Linear layer's stacked weight, transposed for the batched product, and its stacked bias as a
         # row to add: views of the parameters, so the optimiser's steps show through.
@@ -89,11 +71,9 @@ class SeedBatch:
             (self.params[f"{name}.weight"].transpose(1, 2), self.params[f"{name}.bias"].unsqueeze(1))
             for name in self._linears
         )
-        k = data.n_classes
-        self.X_train = torch.from_numpy(data.X_train).to(self.device)
-        self.y_train = spec.target(torch.from_numpy(data.y_train), k).to(self.device)
-        self.X_val = torch.from_numpy(data.X_val).to(self.device)
-        self.y_val = spec.target(torch.from_numpy(data.y_val), k).to(self.device)
+        X_train, y_train, X_val, y_val = split_tensors(data, spec)
+        self.X_train, self.y_train = X_train.to(self.device), y_train.to(self.device)
+        self.X_val, self.y_val = X_val.to(self.device), y_val.to(self.device)
         self.y_true = spec.labels(self.y_val).cpu().numpy()
         self.generators = [torch.Generator().manual_seed(seed) for seed in seeds]
 

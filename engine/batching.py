@@ -6,8 +6,6 @@ from collections.abc import Iterator
 
 import torch
 
-from .distributed import block_of_rows, shard_permutation
-
 
 class TensorBatches:
     """Mini-batches of ``(X, y)`` without a DataLoader.
@@ -81,3 +79,29 @@ class TensorBatches:
         for start in range(0, len(order), size):
             index = order[start : start + size]
             yield self.X.index_select(0, index), self.y.index_select(0, index)
+
+
+def shard_permutation(order: torch.Tensor, rank: int, world_size: int) -> torch.Tensor:
+    """This rank's share of an epoch's batch order: every ``world_size``-th entry, from ``rank`` on.
+
+    The order is first padded by wrapping around to its start, so that every rank gets
+    the same number of rows and takes the same number of steps: DDP all-reduces the
+    gradients at every step, and a rank with one step fewer would leave the others
+    waiting for ever. At most ``world_size - 1`` rows, different ones each epoch, are
+    seen twice; dropping them instead would leave rows unseen. Striding keeps step k
+    of all ranks together on rows ``order[k * B * world_size : (k + 1) * B * world_size]``
+    at batch size B, as one process takes them at batch size B * world_size.
+
+    Needs ``len(order) >= world_size``.
+    """
+    padding = -len(order) % world_size
+    return torch.cat([order, order[:padding]])[rank::world_size]
+
+
+def block_of_rows(n_rows: int, rank: int, world_size: int) -> range:
+    """This rank's contiguous block of ``n_rows`` rows; blocks differ in size by one row at most.
+
+    For evaluation, where each row must count once: the blocks of ranks 0, 1, ...
+    concatenated are the rows in their order.
+    """
+    return range(rank * n_rows // world_size, (rank + 1) * n_rows // world_size)

@@ -1,39 +1,29 @@
-"""Checkpoint files: one plain dict of tensors and primitives, written atomically, read without pickle code.
-
-A file is verified before any of it is used: it must be a regular file, a zip archive whose members
-all match their CRC-32 (torch itself never checks them) and that inflates to no more than a few times
-its size; read with ``weights_only``; of this format; its contents equal to the SHA-256 digest written
-with them (which also catches a file edited and zipped again); its tensors no larger than a few times
-its model's weights; its weights, threshold, scaler and preprocessing finite and in range.
-"""
+"""What a checkpoint holds, in one place: a trainer's whole state as one plain dict of tensors and primitives
+(``trainer_state``), read back and checked before any of it is used (``read_checkpoint``), and applied to a
+trainer once every tensor has been checked against its model and optimiser (``restore_trainer``). The file
+itself, its checksums and digest, is ``archive``'s part; the data it describes, ``saved_data``'s."""
 
 from __future__ import annotations
 
-import hashlib
-import io
 import os
-import pickle
-import warnings
-import zipfile
-import zlib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import torch
 
-from .atomic import is_temporary, write_atomic
+from .archive import SLACK_BYTES, read_archive, write_archive
 from .errors import CheckpointError
-from .files import require_regular_file
+from .events import EpochEnded
+from .saved_data import check_same_data, data_description, data_fingerprint
+from .snapshot import is_state_dict, to_cpu
+from .stopping import EarlyStoppingWatch
 
 if TYPE_CHECKING:
-    from clf_tui.datasets import Preprocessing, Scaler
+    from .trainer import Trainer
 
 FORMAT = "clf-tui checkpoint"
 FORMAT_VERSION = 2
 """2: the SHA-256 digest of the contents is written with them. Version 1 files (no digest) are still read."""
-DIGEST_KEY = "content_sha256"
 REQUIRED_KEYS = {
     "format": str,
     "format_version": int,
@@ -44,99 +34,127 @@ REQUIRED_KEYS = {
     "rng": dict,
     "threshold": float,
 }
-MAX_INFLATION = 4
-"""A checkpoint's members are stored, not compressed: together they may hold at most this many times the
-file's size (plus SLACK_BYTES). A small file that inflates to gigabytes was not written by clf-tui."""
+HISTORY_KEYS = ("loss", "val_loss", "val_metrics", "duration_s")
+"""The history as saved: one list per key, an entry per epoch (val_loss shorter without validation)."""
 MAX_TENSOR_RATIO = 8
 """All the tensors of a checkpoint may take at most this many times its model's weights (plus SLACK_BYTES):
 the weights, the early-stopping copy, two optimiser moments and the step counts take about four."""
-SLACK_BYTES = 2**20
-"""Room for what does not grow with the model: the pickled entries, the random generators' states."""
 
 
 def write_checkpoint(path: str | os.PathLike[str], state: dict[str, Any]) -> Path:
-    """Write ``state`` (already plain) to ``path`` atomically, with the digest of its contents: the old
-    file survives any failure."""
-    path = Path(path)
-    state = {key: value for key, value in state.items() if key != DIGEST_KEY}
-    state[DIGEST_KEY] = content_digest(state)
-    # Serialised in memory first: torch's zip writer turns an error of the file it writes
-    # into (a full disk, say) into a RuntimeError that no longer says what went wrong.
-    buffer = io.BytesIO()
-    torch.save(state, buffer)
-    try:
-        write_atomic(path, buffer.getbuffer())
-    except OSError as exc:
-        raise CheckpointError(f"could not write checkpoint {path}: {exc.strerror or exc}") from None
-    return path
+    """Write ``state`` (already plain, as ``trainer_state`` gives it) to ``path`` atomically, with the digest of
+    its contents: the old file survives any failure."""
+    return write_archive(path, state)
 
 
 def read_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read and verify a checkpoint; anything else (corrupt, hostile, newer, edited) is a CheckpointError.
 
-    ``torch.load(weights_only=True)`` refuses every pickled object but tensors and
-    primitives, so a crafted file cannot run code while it is read. The bytes are read
-    once, verified, and loaded from memory, so the file cannot change in between.
+    Beyond the file's own checks (``archive.read_archive``): the format and its version, every entry's kind,
+    tensors no larger than a few times the model's weights, weights and threshold finite and in range, and a
+    data description that holds together.
     """
     path = Path(path)
-    if is_temporary(path):
-        raise CheckpointError(f"{path} is the temporary file of a save that never finished, not a checkpoint; "
-                              "open the file it was meant to replace")
-    require_regular_file(path, CheckpointError, "checkpoint")
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise CheckpointError(f"cannot read checkpoint {path}: {exc.strerror or exc}") from None
-    except MemoryError:
-        raise CheckpointError(f"not enough memory to read checkpoint {path}") from None
-    if not raw:
-        raise CheckpointError(f"checkpoint {path} is empty")
-    if raw.startswith(b"PK"):
-        _verify_archive(path, raw)
-    try:
-        with warnings.catch_warnings():
-            # torch warns about odd files it then reads or refuses anyway; the caller gets one verdict.
-            warnings.simplefilter("ignore")
-            state = torch.load(io.BytesIO(raw), map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
-        if "global" in str(exc).lower():
-            raise CheckpointError(
-                f"refused {path}: it carries Python objects that a checkpoint never holds (unsafe to load)"
-            ) from None
-        raise CheckpointError(f"{path} is not a readable checkpoint (corrupt or truncated)") from None
-    except (RuntimeError, EOFError, ValueError, TypeError, OSError, zipfile.BadZipFile, KeyError, AttributeError,
-            IndexError, UnicodeDecodeError, MemoryError):
-        raise CheckpointError(f"{path} is not a readable checkpoint (corrupt or truncated)") from None
-    del raw
+    state, has_digest = read_archive(path)
     _check_structure(path, state)
-    _check_digest(path, state)
+    if state["format_version"] >= 2 and not has_digest:
+        raise CheckpointError(f"{path} is damaged: it carries no digest of its contents")
     _check_tensor_sizes(path, state)
     _check_values(path, state)
     return state
 
 
-def _verify_archive(path: Path, raw: bytes) -> None:
-    """Refuse a zip whose members would inflate past MAX_INFLATION, or any member whose bytes do not match
-    its CRC-32: one flipped bit anywhere in a stored tensor is caught here."""
+def trainer_state(trainer: Trainer) -> dict[str, Any]:
+    """The checkpoint dict of ``trainer``: tensors (copies, on the CPU) and primitives only."""
+    data = trainer.data
+    history = trainer.history
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "config": trainer.config.to_dict() if trainer.config is not None else None,
+        "loss": trainer.spec.name if trainer.spec is not None else None,
+        "model_state": to_cpu(trainer.unwrapped_model.state_dict()),
+        "optimizer_state": to_cpu(trainer.optimizer.state_dict()),
+        "epoch": trainer.total_epochs,
+        "history": {
+            "loss": [r.train_loss for r in history],
+            "val_loss": [r.val_loss for r in history if r.val_loss is not None],
+            "val_metrics": [dict(r.metrics) for r in history],
+            "duration_s": [r.duration_s for r in history],
+        },
+        "rng": to_cpu(trainer.rng_state()),
+        "threshold": float(trainer.threshold),
+        "class_names": list(data.class_names) if data is not None else None,
+        "feature_names": list(data.feature_names) if data is not None else None,
+        "scaler": data.scaler.to_dict() if data is not None else None,
+        "preprocessing": data.preprocessing.to_dict() if data is not None and data.preprocessing else None,
+        "data_fingerprint": data_fingerprint(data.X_train, data.y_train, data.class_names) if data is not None else None,
+        "early_stopping": trainer.early_stopping_watch.to_dict(to_cpu),
+    }
+
+
+def restore_trainer(trainer: Trainer, state: dict[str, Any], *, source: str = "checkpoint",
+                    check_data: bool = True) -> None:
+    """Apply ``state`` (read by ``read_checkpoint``) to ``trainer``: weights, optimiser, history, random states,
+    threshold and early-stopping watch. Everything is checked first, so a refused state changes nothing.
+
+    Raises:
+        CheckpointError: the state was saved from another model, holds optimiser tensors that do not fit its
+            parameters (torch checks neither shape nor dtype, and a moment of the wrong shape corrupted memory),
+            or, with ``check_data``, was trained on other data than the trainer's.
+    """
+    model = trainer.unwrapped_model
+    if check_data and trainer.data is not None:
+        check_same_data(state, trainer.data, source)
+    problems = shape_mismatches(state["model_state"], model.state_dict())
+    if problems:
+        raise CheckpointError(f"{source} was saved from a different model: {'; '.join(problems[:4])}")
+    problems = optimizer_state_mismatches(state["optimizer_state"], trainer.optimizer)
+    if problems:
+        raise CheckpointError(f"{source} is damaged: {'; '.join(problems[:3])}")
+    dtypes = [name for name, value in state["model_state"].items() if value.dtype != model.state_dict()[name].dtype]
+    if dtypes:
+        raise CheckpointError(f"{source} is damaged: model entry {dtypes[0]!r} has another dtype than this model's")
+    n_train = len(trainer.data.y_train) if trainer.data is not None else 0
+    history = history_records(state["history"], n_train, source)
+    watch = EarlyStoppingWatch.from_dict(state.get("early_stopping"), source, is_state_dict)
+    if watch.best_weights is not None and shape_mismatches(watch.best_weights, model.state_dict()):
+        raise CheckpointError(f"{source} is damaged: its early stopping weights do not fit the model")
     try:
-        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
-            members = archive.infolist()
-            inflated = sum(member.file_size for member in members)
-            if inflated > MAX_INFLATION * len(raw) + SLACK_BYTES:
-                raise CheckpointError(
-                    f"refused {path}: its {len(raw) / 2**20:.1f} MB would inflate to {inflated / 2**20:,.0f} MB; "
-                    "clf-tui stores checkpoints uncompressed, so this is not one it wrote")
-            for member in members:
-                with archive.open(member) as handle:  # checks the CRC-32 once the member is read to its end
-                    while handle.read(2**20):
-                        pass
-    except CheckpointError:
-        raise
-    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotImplementedError, OSError) as exc:
-        if "CRC" in str(exc):
-            raise CheckpointError(f"{path} is damaged: its bytes do not match their checksums "
-                                  "(changed or corrupted after it was saved)") from None
-        raise CheckpointError(f"{path} is not a readable checkpoint (corrupt or truncated)") from None
+        model.load_state_dict(state["model_state"])
+        trainer.optimizer.load_state_dict(state["optimizer_state"])
+        trainer.set_rng_state(state["rng"])
+    except (ValueError, KeyError, RuntimeError, TypeError) as exc:
+        raise CheckpointError(f"{source} does not fit this trainer: {exc}") from None
+    trainer.history = history
+    trainer.total_epochs = int(state["epoch"])
+    trainer.threshold = float(state["threshold"])
+    trainer.early_stopping_watch = watch
+
+
+def history_records(saved: dict[str, Any], n_train: int, source: str) -> list[EpochEnded]:
+    """A saved history as the EpochEnded records its run yielded (``n_train`` rows give the throughput).
+
+    Raises:
+        CheckpointError: an entry is not a list of numbers per epoch (of dicts, for the metrics).
+    """
+    lists = [saved.get(key, []) for key in HISTORY_KEYS]
+    try:
+        if not all(isinstance(values, list) for values in lists):
+            raise TypeError
+        losses, val_losses, val_metrics, durations = lists
+        records = []
+        for i, train_loss in enumerate(losses):
+            duration_s = float(durations[i]) if i < len(durations) else 0.0
+            records.append(EpochEnded(
+                epoch=i + 1, train_loss=float(train_loss),
+                val_loss=float(val_losses[i]) if i < len(val_losses) else None,
+                metrics=dict(val_metrics[i]) if i < len(val_metrics) else {},
+                duration_s=duration_s, samples_per_s=n_train / duration_s if duration_s else 0.0,
+            ))
+        return records
+    except (TypeError, ValueError):
+        raise CheckpointError(f"{source} is damaged: its history is not a list of numbers per epoch") from None
 
 
 def _check_structure(path: Path, state: Any) -> None:
@@ -155,56 +173,6 @@ def _check_structure(path: Path, state: Any) -> None:
     for name, value in state["model_state"].items():
         if not isinstance(value, torch.Tensor):
             raise CheckpointError(f"{path} is damaged: model entry {name!r} is not a tensor")
-
-
-def content_digest(state: dict[str, Any]) -> str:
-    """The SHA-256 of a checkpoint dict's contents: every key, value and tensor (dtype, shape and bytes), in
-    order. A list and a tuple hash alike, as a checkpoint read back may hold either."""
-    digest = hashlib.sha256()
-    _feed(digest, state)
-    return digest.hexdigest()
-
-
-def _feed(digest: Any, value: Any) -> None:
-    if isinstance(value, torch.Tensor):
-        tensor = value.detach().cpu().contiguous()
-        digest.update(f"T{tensor.dtype}{tuple(tensor.shape)}:".encode())
-        digest.update(tensor.reshape(-1).view(torch.uint8).numpy())
-    elif isinstance(value, dict):
-        digest.update(f"D{len(value)}:".encode())
-        for key, item in value.items():
-            _feed(digest, key)
-            _feed(digest, item)
-    elif isinstance(value, (list, tuple)):
-        digest.update(f"L{len(value)}:".encode())
-        for item in value:
-            _feed(digest, item)
-    elif isinstance(value, str):
-        data = value.encode("utf-8", "surrogatepass")
-        digest.update(f"S{len(data)}:".encode())
-        digest.update(data)
-    elif value is None or isinstance(value, (bool, int)):
-        digest.update(f"{type(value).__name__[0]}{value!r};".encode())
-    elif isinstance(value, float):
-        digest.update(f"F{value.hex()};".encode())
-    else:  # torch.load's weights_only allows a few more (a dtype, a device, bytes): none is in a checkpoint
-        raise TypeError(f"a checkpoint holds no {type(value).__name__}")
-
-
-def _check_digest(path: Path, state: dict[str, Any]) -> None:
-    if state["format_version"] < 2:  # written before the digest was; the archive's checksums still hold
-        return
-    saved = state.get(DIGEST_KEY)
-    if not isinstance(saved, str):
-        raise CheckpointError(f"{path} is damaged: it carries no digest of its contents")
-    try:
-        actual = content_digest({key: value for key, value in state.items() if key != DIGEST_KEY})
-    except TypeError as exc:
-        raise CheckpointError(f"{path} is damaged: {exc}") from None
-    if actual != saved:
-        raise CheckpointError(f"{path} is damaged: its contents differ from the digest saved with them "
-                              "(changed after it was saved)")
-    del state[DIGEST_KEY]  # read back, a state is what was given to write_checkpoint
 
 
 def _check_tensor_sizes(path: Path, state: dict[str, Any]) -> None:
@@ -295,62 +263,3 @@ def optimizer_state_mismatches(saved: Any, optimizer: torch.optim.Optimizer) -> 
                 problems.append(f"the optimiser's {name!r} of parameter {index} is {tuple(value.shape)} {value.dtype}, "
                                 f"but the parameter is {tuple(parameter.shape)} {parameter.dtype}")
     return problems
-
-
-def data_fingerprint(X_train: np.ndarray, y_train: np.ndarray, class_names: tuple[str, ...]) -> dict[str, Any]:
-    """What identifies a training split: its shape, class names and a hash of its contents."""
-    digest = hashlib.sha256()
-    digest.update(np.ascontiguousarray(X_train).tobytes())
-    digest.update(np.ascontiguousarray(y_train).tobytes())
-    return {
-        "n_train": int(X_train.shape[0]),
-        "n_features": int(X_train.shape[1]),
-        "class_names": list(class_names),
-        "sha256": digest.hexdigest(),
-    }
-
-
-@dataclass(frozen=True)
-class DataDescription:
-    """How a saved model reads new rows: its features and classes by name, its scaler and its preprocessing
-    (for data saved without one, each feature is the numeric column of its name)."""
-
-    feature_names: tuple[str, ...]
-    class_names: tuple[str, ...]
-    scaler: Scaler
-    preprocessing: Preprocessing
-
-
-def data_description(state: dict[str, Any], source: str) -> DataDescription:
-    """The checked description of the data a checkpoint's model was trained on.
-
-    Raises:
-        CheckpointError: it has none, or its names, scaler and preprocessing do not hold together.
-    """
-    from clf_tui.datasets import Preprocessing, Scaler
-
-    entries = {key: state.get(key) for key in ("class_names", "feature_names", "scaler")}
-    if all(value is None for value in entries.values()):
-        raise CheckpointError(f"{source} holds no description of its data, so new rows cannot be mapped onto it")
-    class_names, feature_names = entries["class_names"], entries["feature_names"]
-    for key in ("class_names", "feature_names"):
-        names = entries[key]
-        if not isinstance(names, list) or not all(isinstance(name, str) for name in names) \
-                or len(set(names)) != len(names):
-            raise CheckpointError(f"{source} is damaged: its {key} are not a list of distinct names")
-    if len(class_names) < 2:
-        raise CheckpointError(f"{source} is damaged: it names {len(class_names)} classes")
-    try:
-        scaler = Scaler.from_dict(entries["scaler"])
-        if state.get("preprocessing") is not None:
-            preprocessing = Preprocessing.from_dict(state["preprocessing"])
-        else:  # saved from numeric columns alone: each feature is the column of its name
-            config = state.get("config")
-            target = config.get("target") if isinstance(config, dict) else None
-            preprocessing = Preprocessing.numeric_columns(tuple(feature_names), target if isinstance(target, str) else "")
-    except (ValueError, TypeError, KeyError) as exc:
-        raise CheckpointError(f"{source} is damaged: its data description is not valid ({exc})") from None
-    if preprocessing.feature_names != tuple(feature_names) or len(scaler.shift) != len(feature_names):
-        raise CheckpointError(f"{source} is damaged: its preprocessing ({len(preprocessing.feature_names)} features), "
-                              f"scaler ({len(scaler.shift)}) and feature names ({len(feature_names)}) disagree")
-    return DataDescription(tuple(feature_names), tuple(class_names), scaler, preprocessing)

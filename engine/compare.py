@@ -10,6 +10,7 @@ import numpy as np
 
 from . import metrics
 from .batched import SeedBatch, Weights
+from .build import load_data
 from .comparison import (
     CompareEvent, Comparison, ComparisonEnded, ComparisonStarted, ConfigRuns, SeedRun, SeedsEpochEnded, check_same_data,
     check_sizes, comparison_seeds, config_labels,
@@ -18,7 +19,7 @@ from .config import RunConfig
 from .control import RunControl
 from .device import resolve_device
 from .errors import ConfigError
-from .trainer import _diverged_loss, load_data
+from .stopping import DivergenceWatch, EarlyStopping, EarlyStoppingWatch
 
 
 def compare(configs: Sequence[RunConfig], n_seeds: int, *, labels: Sequence[str] | None = None,
@@ -89,7 +90,7 @@ def _live_losses(watches: list[_SeedWatch], train: np.ndarray, val: np.ndarray,
 
 
 class _SeedWatch:
-    """One seed's history, and the rules that end its run as they end a single run.
+    """One seed's history, and the rules that end its run as they end a single run (``stopping``).
 
     A loss that is not finite, or beyond the divergence ceiling of the seed's first batch
     loss, ends it as ``diverged`` with the weights of its last good epoch; with early
@@ -100,42 +101,31 @@ class _SeedWatch:
     def __init__(self, index: int, seed: int, cfg: RunConfig) -> None:
         self.index = index
         self.seed = seed
-        self.cfg = cfg
+        self.rule = EarlyStopping(cfg.patience, cfg.min_delta, cfg.restore_best) if cfg.stops_early else None
         self.train_losses: list[float] = []
         self.val_losses: list[float] = []
         self.val_metrics: list[dict[str, float]] = []
-        self.start_loss: float | None = None
+        self.divergence = DivergenceWatch()
+        self.early_stopping: EarlyStoppingWatch[dict[str, np.ndarray]] = EarlyStoppingWatch()
         self.end: str | None = None
         self.kept_epoch = 0
         self.kept: dict[str, np.ndarray] | None = None
-        self.best_loss = math.inf
-        self.best_epoch = 0
-        self.best: dict[str, np.ndarray] | None = None
-        self.waited = 0
 
     def epoch_ended(self, epoch: int, losses: tuple[float, float, float], evaluate: Callable[[], dict[str, float]],
                     last_good: Weights, current: Weights) -> None:
         """Judge and record the seed's ``epoch``: losses are (train, first batch, validation); ``evaluate``
         gives its validation metrics; ``last_good`` and ``current`` are the stacked weights before and after."""
-        train_loss, first_batch_loss, val_loss = losses
-        if self.start_loss is None:
-            self.start_loss = float(first_batch_loss)
-        if _diverged_loss((float(train_loss), float(val_loss)), self.start_loss) is not None:
+        train_loss, first_batch_loss, val_loss = (float(loss) for loss in losses)
+        if self.divergence.check(first_batch_loss, (train_loss, val_loss)) is not None:
             self._end("diverged", epoch - 1, self._weights(last_good))
             return
-        self.train_losses.append(float(train_loss))
-        self.val_losses.append(float(val_loss))
+        self.train_losses.append(train_loss)
+        self.val_losses.append(val_loss)
         self.val_metrics.append(evaluate())
-        if not self.cfg.stops_early:
-            return
-        if val_loss < self.best_loss - self.cfg.min_delta:
-            self.best_loss, self.best_epoch, self.waited = float(val_loss), epoch, 0
-            self.best = self._weights(current) if self.cfg.restore_best else None
-            return
-        self.waited += 1
-        if self.waited >= self.cfg.patience:
-            if self.cfg.restore_best and self.best is not None:
-                self._end("early_stopped", self.best_epoch, self.best)
+        watch = self.early_stopping
+        if self.rule is not None and watch.ran_out(self.rule, epoch, val_loss, lambda: self._weights(current)):
+            if watch.best_weights is not None:
+                self._end("early_stopped", watch.best_epoch, watch.best_weights)
             else:
                 self._end("early_stopped", epoch, self._weights(current))
 

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
+
+from .batching import TensorBatches
+from .errors import ClfError, DataError
+
+if TYPE_CHECKING:
+    from .trainer import Trainer
 
 
 @dataclass(frozen=True)
@@ -62,32 +70,6 @@ def wrap_model(model: nn.Module, device: torch.device) -> DistributedDataParalle
     return DistributedDataParallel(model, device_ids=[device] if device.type == "cuda" else None)
 
 
-def shard_permutation(order: torch.Tensor, rank: int, world_size: int) -> torch.Tensor:
-    """This rank's share of an epoch's batch order: every ``world_size``-th entry, from ``rank`` on.
-
-    The order is first padded by wrapping around to its start, so that every rank gets
-    the same number of rows and takes the same number of steps: DDP all-reduces the
-    gradients at every step, and a rank with one step fewer would leave the others
-    waiting for ever. At most ``world_size - 1`` rows, different ones each epoch, are
-    seen twice; dropping them instead would leave rows unseen. Striding keeps step k
-    of all ranks together on rows ``order[k * B * world_size : (k + 1) * B * world_size]``
-    at batch size B, as one process takes them at batch size B * world_size.
-
-    Needs ``len(order) >= world_size``.
-    """
-    padding = -len(order) % world_size
-    return torch.cat([order, order[:padding]])[rank::world_size]
-
-
-def block_of_rows(n_rows: int, rank: int, world_size: int) -> range:
-    """This rank's contiguous block of ``n_rows`` rows; blocks differ in size by one row at most.
-
-    For evaluation, where each row must count once: the blocks of ranks 0, 1, ...
-    concatenated are the rows in their order.
-    """
-    return range(rank * n_rows // world_size, (rank + 1) * n_rows // world_size)
-
-
 def mean_across_ranks(value: float, device: torch.device) -> float:
     """The mean of ``value`` over all ranks, the same on every rank."""
     total = torch.tensor(value, dtype=torch.float64, device=device)
@@ -118,3 +100,59 @@ def gather_rows(rows: torch.Tensor) -> torch.Tensor:
     blocks = [torch.empty_like(padded) for _ in range(world_size)]
     dist.all_gather(blocks, padded)
     return torch.cat([block[:size] for block, size in zip(blocks, sizes)])
+
+
+@contextmanager
+def distributing(trainer: Trainer, launch: Launch) -> Iterator[Trainer]:
+    """``trainer`` as one rank of ``launch`` within the ``with`` block.
+
+    Enter it once loaders and device are set. It joins the launch's process group,
+    moves to this rank's device (cuda:LOCAL_RANK when on CUDA) and wraps the model
+    in DistributedDataParallel. Every rank draws the same batch order from the same
+    seed and trains on its share, ``batch_size`` rows per rank and step. Validation
+    splits the rows between the ranks and gathers them back, so every rank gets the
+    losses and metrics one process would. Checkpoints hold the unwrapped model's
+    weights. Leaving the block unwraps the model and leaves the group.
+
+    Raises ClfError unless both loaders are TensorBatches, the training one shuffled;
+    DataError if a split has fewer rows than the launch has processes.
+    """
+    _check_shardable(trainer, launch.world_size)
+    device = rank_device(launch, trainer.device)
+    if device != trainer.device:
+        trainer.to(device)
+    backend = join(launch, device)
+    device_note = trainer.device_note
+    try:
+        trainer.model = wrap_model(trainer.model, device)
+        _shard_loaders(trainer, (launch.rank, launch.world_size))
+        trainer.launch = launch
+        trainer.device_note += f"; rank {launch.rank} of {launch.world_size} processes, {backend}"
+        yield trainer
+    finally:
+        # Unwrap before leaving: DDP's reducer, were it to drop the group last, would tear
+        # the group down holding the GIL while gloo's worker thread may still wait for the
+        # GIL to free its last collective, and both would wait for ever.
+        trainer.model = trainer.unwrapped_model
+        _shard_loaders(trainer, None)
+        trainer.launch = None
+        trainer.device_note = device_note
+        leave()
+
+
+def _shard_loaders(trainer: Trainer, shard: tuple[int, int] | None) -> None:
+    for loader in (trainer.train_loader, trainer.val_loader):
+        if loader is not None:
+            loader.shard = shard
+
+
+def _check_shardable(trainer: Trainer, world_size: int) -> None:
+    """Refuse loaders that ``world_size`` ranks cannot share in step."""
+    train, val = trainer.train_loader, trainer.val_loader
+    if not (isinstance(train, TensorBatches) and train.shuffle and isinstance(val, (TensorBatches, type(None)))):
+        raise ClfError("training on several processes needs the engine's TensorBatches as loaders, "
+                       "shuffled for training, so that every rank takes its share in the same number of steps")
+    for split, loader in (("training", train), ("validation", val)):
+        if loader is not None and loader.n_samples < world_size:
+            raise DataError(f"the {split} split has {loader.n_samples} rows, fewer than the {world_size} "
+                            "processes that share it; start fewer processes or use more data")

@@ -115,7 +115,7 @@ def find_lr(
     average = 0.0
     lowest = math.inf
     stop_reason: StopReason = "completed"
-    snapshot = trainer._snapshot()
+    snapshot = trainer.snapshot()
     modes = {module: module.training for module in trainer.model.modules()}
     try:
         trainer.model.train()
@@ -126,7 +126,7 @@ def find_lr(
                 break
             for group in trainer.optimizer.param_groups:
                 group["lr"] = lr
-            loss = trainer._train_step(*next(batches)).item()
+            loss = trainer.train_step(*next(batches)).item()
             losses.append(loss)
             average = smoothing * loss + (1 - smoothing) * average
             smoothed.append(average / (1 - (1 - smoothing) ** len(losses)))
@@ -136,7 +136,7 @@ def find_lr(
                 break
     finally:
         trainer.optimizer.zero_grad(set_to_none=True)
-        trainer._restore(snapshot)
+        trainer.rollback(snapshot)
         for module, training in modes.items():
             module.training = training
     taken = len(losses)

@@ -14,8 +14,9 @@ from clf_tui.datasets.labelled import listing
 from clf_tui.datasets.labels import label_name
 from clf_tui.datasets.scaling import finite_or_refused
 
-from .checkpoint import data_description, read_checkpoint
+from .checkpoint import read_checkpoint
 from .errors import DataError
+from .saved_data import data_description
 from .trainer import Trainer
 
 

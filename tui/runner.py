@@ -7,7 +7,7 @@ import math
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -110,7 +110,7 @@ class Runner(Widget):
         """Rebuild the run saved in ``path``, then replay its history and evaluate its weights."""
         trainer = engine.Trainer.from_checkpoint(path)
         self.app.post_message(TrainerReady(trainer, origin=path))
-        history = list(_history(trainer))
+        history = trainer.history
         if history:
             self.app.post_message(EpochsEnded(history))
         if trainer.total_epochs:
@@ -268,16 +268,3 @@ class _PostingControl(RunControl):
         if self.paused:
             self._held.post()
         return super().wait_while_paused()
-
-
-def _history(trainer: Trainer) -> Iterable[EpochEnded]:
-    """The finished epochs of a restored trainer, as the events its run yielded."""
-    n_train = len(trainer.data.y_train)
-    for row in trainer.history_rows():
-        metrics = {key.removeprefix("val_"): value for key, value in row.items()
-                   if key.startswith("val_") and key != "val_loss"}
-        duration_s = row["duration_s"] or 0.0
-        yield EpochEnded(
-            epoch=row["epoch"], train_loss=row["train_loss"], val_loss=row["val_loss"], metrics=metrics,
-            duration_s=duration_s, samples_per_s=n_train / duration_s if duration_s else 0.0,
-        )

@@ -19,7 +19,7 @@ from clf_tui.engine.comparison import (
     Comparison, ComparisonEnded, ComparisonStarted, ConfigRuns, SeedsEpochEnded, apply_overrides, config_labels,
 )
 from clf_tui.engine.events import RunEnded
-from clf_tui.engine.trainer import load_data
+from clf_tui.engine.build import load_data
 
 LOSS_RTOL = 1e-5
 WEIGHT_ATOL = 1e-5

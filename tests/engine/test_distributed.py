@@ -16,7 +16,8 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from torch.utils.data import DataLoader, TensorDataset
 
 from clf_tui.engine import ClfError, DataError, RunConfig, TensorBatches, Trainer, read_checkpoint
-from clf_tui.engine.distributed import Launch, block_of_rows, shard_permutation, torchrun_launch
+from clf_tui.engine.batching import block_of_rows, shard_permutation
+from clf_tui.engine.distributed import Launch, torchrun_launch
 from clf_tui.engine.metrics import summary
 from tests.limits import HANG_S
 

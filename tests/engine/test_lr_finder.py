@@ -53,7 +53,7 @@ def everything(trainer: Trainer) -> dict[str, Any]:
         "torch_rng": torch.get_rng_state(),
         "generator": trainer.generator.get_state(),
         "sampler_rng": getattr(sampler, "generator", None) and sampler.generator.get_state(),
-        "history": (trainer.losses, trainer.val_losses, trainer.val_metrics, trainer.epoch_durations_s),
+        "history": list(trainer.history),
         "epochs": trainer.total_epochs,
         "modes": [module.training for module in trainer.model.modules()],
         "grads": [p.grad for p in trainer.model.parameters()],
