@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from clf_tui.datasets.record import DataSplit, Scaler
 from clf_tui.datasets.roles import Overrides
 from clf_tui.datasets.scaling import finite_or_refused, fit_scaler
 from clf_tui.datasets.splitting import split, split_rows
-from clf_tui.datasets.tabular import read_file
+from clf_tui.datasets.tabular import enough_memory, read_file
 from clf_tui.engine.errors import DataError
 
 __all__ = ["DataReport", "DataSplit", "Overrides", "Preprocessing", "Scaler", "builtin_names", "describe", "inspect",
@@ -43,24 +44,27 @@ def load(source: str, *, n_samples: int | None = None, noise: float | None = Non
             1, yes, true or positive, else its rarer class, and a built-in's own class 1.
 
     Raises:
-        DataError: the source is unknown, unreadable, or not fit for classification.
+        DataError: the source is unknown, unreadable, not fit for classification, or a file too large
+            for the memory left.
         ConfigError: an option is out of range.
     """
-    if _is_csv(source):
-        return _load_csv(Path(source), target, overrides=overrides, na_values=na_values,
-                         missing_indicators=missing_indicators, positive=positive, val_fraction=val_fraction,
-                         split_seed=split_seed, stratify=stratify, scaler=scaler)
-    if overrides != Overrides() or na_values or missing_indicators:
-        raise DataError(f"{source} is not a CSV file: drop, categorical, numeric, na_values and missing_indicators "
-                        "apply to the columns of CSV files only")
-    data = _read(source, target, dict(n_samples=n_samples, noise=noise, n_classes=n_classes, data_seed=data_seed))
-    data = _with_positive(data, positive, by_rule=source not in BUILTINS)
-    X_train, X_val, y_train, y_val = split(data, val_fraction=val_fraction, split_seed=split_seed, stratify=stratify)
-    fitted = fit_scaler(X_train, scaler)
-    # The split's rows are copies: float32 ones are scaled in place.
-    X_train = _scaled(fitted, X_train, data, "training", out=X_train if X_train.dtype == np.float32 else None)
-    X_val = _scaled(fitted, X_val, data, "validation", out=X_val if X_val.dtype == np.float32 else None)
-    return DataSplit(data.name, X_train, y_train, X_val, y_val, data.feature_names, data.class_names, fitted)
+    with _file_memory(source):
+        if _is_csv(source):
+            return _load_csv(Path(source), target, overrides=overrides, na_values=na_values,
+                             missing_indicators=missing_indicators, positive=positive, val_fraction=val_fraction,
+                             split_seed=split_seed, stratify=stratify, scaler=scaler)
+        if overrides != Overrides() or na_values or missing_indicators:
+            raise DataError(f"{source} is not a CSV file: drop, categorical, numeric, na_values and "
+                            "missing_indicators apply to the columns of CSV files only")
+        data = _read(source, target, dict(n_samples=n_samples, noise=noise, n_classes=n_classes, data_seed=data_seed))
+        data = _with_positive(data, positive, by_rule=source not in BUILTINS)
+        X_train, X_val, y_train, y_val = split(data, val_fraction=val_fraction, split_seed=split_seed,
+                                               stratify=stratify)
+        fitted = fit_scaler(X_train, scaler)
+        # The split's rows are copies: float32 ones are scaled in place.
+        X_train = _scaled(fitted, X_train, data, "training", out=X_train if X_train.dtype == np.float32 else None)
+        X_val = _scaled(fitted, X_val, data, "validation", out=X_val if X_val.dtype == np.float32 else None)
+        return DataSplit(data.name, X_train, y_train, X_val, y_val, data.feature_names, data.class_names, fitted)
 
 
 def inspect(path: str, target: str | None, *, overrides: Overrides = Overrides(), na_values: tuple[str, ...] = (),
@@ -72,7 +76,8 @@ def inspect(path: str, target: str | None, *, overrides: Overrides = Overrides()
     """
     if not _is_csv(path):
         raise DataError(f"{path}: inspect reads .csv files")
-    return read_csv_data(Path(path), target, overrides=overrides, na_values=na_values, positive=positive).report
+    with _file_memory(path):
+        return read_csv_data(Path(path), target, overrides=overrides, na_values=na_values, positive=positive).report
 
 
 def _load_csv(path: Path, target: str | None, *, overrides: Overrides, na_values: tuple[str, ...],
@@ -123,26 +128,33 @@ def load_eval(source: str, *, target: str | None, feature_names: tuple[str, ...]
         DataError: the source cannot be read, its features differ from ``feature_names``,
             or it has a label that is not one of ``class_names``.
     """
-    data = _read(source, target, builtin_options)
-    missing = [name for name in feature_names if name not in data.feature_names]
-    unexpected = [name for name in data.feature_names if name not in feature_names]
-    if missing or unexpected:
-        raise DataError(f"{data.name} does not have the model's features: missing {listing(missing) or 'none'}, "
-                        f"unexpected {listing(unexpected) or 'none'}")
-    X = data.X[:, [data.feature_names.index(name) for name in feature_names]]
-    index = {name: i for i, name in enumerate(class_names)}
-    unknown = [data.class_names[label] for label in np.unique(data.y) if data.class_names[label] not in index]
-    if unknown:
-        raise DataError(f"{data.name} has label {unknown[0]!r}, which is not one of the model's classes "
-                        f"({listing(class_names)})")
-    y = np.array([index[name] for name in data.class_names], dtype=np.int64)[data.y]
-    return _scaled(scaler, X, data, "evaluation"), y
+    with _file_memory(source):
+        data = _read(source, target, builtin_options)
+        missing = [name for name in feature_names if name not in data.feature_names]
+        unexpected = [name for name in data.feature_names if name not in feature_names]
+        if missing or unexpected:
+            raise DataError(f"{data.name} does not have the model's features: missing {listing(missing) or 'none'}, "
+                            f"unexpected {listing(unexpected) or 'none'}")
+        X = data.X[:, [data.feature_names.index(name) for name in feature_names]]
+        index = {name: i for i, name in enumerate(class_names)}
+        unknown = [data.class_names[label] for label in np.unique(data.y) if data.class_names[label] not in index]
+        if unknown:
+            raise DataError(f"{data.name} has label {unknown[0]!r}, which is not one of the model's classes "
+                            f"({listing(class_names)})")
+        y = np.array([index[name] for name in data.class_names], dtype=np.int64)[data.y]
+        return _scaled(scaler, X, data, "evaluation"), y
 
 
 def _read(source: str, target: str | None, builtin_options: dict[str, Any]) -> Labelled:
     if source in BUILTINS or not _looks_like_path(source):
         return make_builtin(source, **builtin_options)
     return read_file(source, target)
+
+
+def _file_memory(source: str) -> AbstractContextManager[None]:
+    """For a data file, ``enough_memory``: running short of memory while it is read, split, encoded or scaled
+    is a DataError naming it."""
+    return nullcontext() if source in BUILTINS or not _looks_like_path(source) else enough_memory(Path(source))
 
 
 def _is_csv(source: str) -> bool:

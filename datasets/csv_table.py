@@ -29,11 +29,17 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from clf_tui.datasets.labelled import listing
+from clf_tui.datasets.tabular import enough_memory
 from clf_tui.engine.errors import DataError
 from clf_tui.engine.files import require_regular_file
 
 if TYPE_CHECKING:
     import pyarrow as pa
+
+try:
+    import resource
+except ImportError:  # not on Windows, which has no limit on the address space to heed
+    resource = None  # type: ignore[assignment]
 
 DEFAULT_MISSING = ("", "NA", "N/A", "NaN", "nan", "null")
 """The cells that mean "no value" unless told more (``na_values``). Any other word is a value: None too."""
@@ -132,12 +138,17 @@ def read_table(path: Path, *, na_values: tuple[str, ...] = (), text_columns: tup
 
     Raises:
         DataError: the file is not a regular file (a FIFO would never end), cannot be read, is not
-            UTF-8, is empty, has a header that is not fit to name columns, or has a row that does not
-            fit the header.
+            UTF-8, is empty, has a header that is not fit to name columns, has a row that does not
+            fit the header, or does not fit in memory.
     """
+    path = require_regular_file(path, DataError, "data file")
+    with enough_memory(path):
+        return _table(path, na_values, text_columns)
+
+
+def _table(path: Path, na_values: tuple[str, ...], text_columns: tuple[str, ...]) -> Table:
     import pyarrow as pa
 
-    path = require_regular_file(path, DataError, "data file")
     head, cut_off = _head(path)
     delimiter = _sniff_delimiter(head, cut_off=cut_off)
     lines = head.splitlines()
@@ -199,9 +210,16 @@ def _use_jemalloc() -> None:
     """Have pyarrow allocate with jemalloc, where its build has it, before a large file: what its table frees
     as its columns are converted then serves the next allocations. With pyarrow's default pool a 1,000,000 x
     32 file peaked at 3.3 times its final float32 matrix, with jemalloc at 2.2 times (bench/read_csv.py);
-    on small files jemalloc is the slower to start."""
+    on small files jemalloc is the slower to start.
+
+    Not where the address space is limited (ulimit -v): there a 99 MB file read with 512 MB to spare from the
+    default pool and failed with 1 GB from jemalloc, which when short writes to stderr from background threads
+    it cannot start, ahead of the one line the MemoryError becomes.
+    """
     import pyarrow as pa
 
+    if resource is not None and resource.getrlimit(resource.RLIMIT_AS)[0] != resource.RLIM_INFINITY:
+        return
     try:
         pa.set_memory_pool(pa.jemalloc_memory_pool())
     except NotImplementedError:

@@ -1,9 +1,12 @@
-"""User data in .npz archives, read and checked into Labelled rows (CSV files have csv_data)."""
+"""User data in .npz archives, read and checked into Labelled rows (CSV files have csv_data); memory to read any data file."""
 
 from __future__ import annotations
 
+import traceback
 import zipfile
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -38,10 +41,39 @@ def read_file(path: str | Path, target: str | None) -> Labelled:
     return read_npz(path)
 
 
+@contextmanager
+def enough_memory(path: Path) -> Iterator[None]:
+    """Run the reading or converting of the data file ``path``; a MemoryError meanwhile (Python's, NumPy's,
+    or pyarrow's ArrowMemoryError, which is one) becomes one DataError naming the file and its size."""
+    try:
+        yield
+    except MemoryError as exc:
+        # The error's frames hold what was read so far: cleared now, that memory is free for what reports the error.
+        traceback.clear_frames(exc.__traceback__)
+        raise DataError(f"not enough memory to read {path} ({_file_size(path)}); free memory or use fewer rows") from None
+
+
+def _file_size(path: Path) -> str:
+    try:
+        n_bytes = path.stat().st_size
+    except OSError:
+        return "size unknown"
+    for unit, size in (("GB", 2**30), ("MB", 2**20), ("kB", 2**10)):
+        if n_bytes >= size:
+            return f"{n_bytes / size:.3g} {unit}"
+    return f"{n_bytes} bytes"
+
+
 def read_npz(path: Path) -> Labelled:
     """Read an .npz archive: X (rows x features, numeric), y (one label per row), and optionally
     feature_names and class_names (label i is class_names[i], so y must then hold 0..k-1)."""
-    arrays = _npz_arrays(require_regular_file(path, DataError, "data file"))
+    path = require_regular_file(path, DataError, "data file")
+    with enough_memory(path):
+        return _labelled_npz(path)
+
+
+def _labelled_npz(path: Path) -> Labelled:
+    arrays = _npz_arrays(path)
     missing = [key for key in ("X", "y") if key not in arrays]
     if missing:
         raise DataError(f"{path} has no array {missing[0]!r} (it holds: {listing(arrays) or 'nothing'}); "
@@ -103,6 +135,8 @@ def _npz_arrays(path: Path) -> dict[str, np.ndarray]:
         try:
             with np.load(handle, allow_pickle=False) as archive:
                 arrays = {key: archive[key] for key in archive.files}
+        except MemoryError:  # an archive too large to hold, not a damaged one
+            raise
         except Exception as exc:  # a damaged archive fails as a zipfile, zlib, EOF, value or runtime error
             raise DataError(f"{path} is damaged or holds Python objects ({_one_line(exc)}); "
                             "save plain arrays with np.savez(path, X=features, y=labels)") from None
