@@ -13,6 +13,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from clf_tui import datasets
+from clf_tui.datasets.csv_table import TextColumn, Words, read_table
 from clf_tui.datasets.splitting import split_rows
 from clf_tui.engine import RunConfig, Trainer
 from clf_tui.engine.metrics import BinaryEval, MulticlassEval
@@ -124,3 +125,17 @@ def test_a_checkpoint_keeps_its_preprocessing_as_plain_data(tmp_path: Path) -> N
     assert restored.data.preprocessing == trainer.data.preprocessing
     y_true, y_prob = restored.evaluate()
     assert MulticlassEval.from_proba(y_true, y_prob).confusion.sum() == len(trainer.data.y_val)
+
+
+def test_the_words_of_an_id_column_are_read_as_they_are_asked_for(tmp_path: Path) -> None:
+    path = write_pandas(tmp_path / "customers.csv", customers(n=300))
+    table = read_table(path)
+    ids = table.column("customer_id")
+    assert isinstance(ids, TextColumn) and isinstance(ids.values, Words)  # kept in pyarrow's array, not as str
+    assert len(ids.values) == 300 and ids.values[0] == "C00000" and ids.values[-1] == "C00299"
+    assert ids.values[1:3] == ("C00001", "C00002") and ids.values[::150] == ("C00000", "C00150")
+    assert list(ids.values) == [f"C{i:05}" for i in range(300)] and ids.values == tuple(ids.values)
+    assert "C00042" in ids.values and ids.values.index("C00042") == 42
+    with pytest.raises(IndexError):
+        ids.values[300]
+    assert [ids.values[code] for code in ids.codes[:3]] == ["C00000", "C00001", "C00002"]
