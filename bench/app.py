@@ -70,7 +70,7 @@ async def train_in_app(pilot: Pilot) -> float:
     app = pilot.app
     assert isinstance(app, ClfApp)
     runner = app.query_one(Runner)
-    while app.trainer is None or runner.busy:  # the data and model are built in a worker first
+    while app.current_run is None or runner.busy:  # the data and model are built in a worker first
         await pilot.pause(0.05)
     started = time.perf_counter()
     await pilot.press("s")
@@ -84,7 +84,7 @@ async def with_app(cfg: RunConfig, size: tuple[int, int]) -> tuple[float, float]
     app = ClfApp(cfg)
     async with app.run_test(size=size) as pilot:
         seconds = await train_in_app(pilot)
-        trainer = app.trainer
+        trainer = app.query_one(Runner).session.trainer  # the engine's, behind the app
         await pilot.press("q")
     assert trainer is not None and trainer.total_epochs == cfg.epochs
     return samples_per_s(trainer), wall_samples_per_s(trainer, seconds)
@@ -101,7 +101,7 @@ async def threshold_latencies_s(size: tuple[int, int], presses: int) -> list[flo
         if size[0] < WIDE_LAYOUT_MIN.width or size[1] < WIDE_LAYOUT_MIN.height:
             await pilot.press("3")  # the compact layout's evaluation page
         await pilot.pause(0.5)
-        assert app.trainer is not None and len(app.trainer.data.y_val) == 100_000
+        assert app.current_run is not None and len(app.current_run.data.y_val) == 100_000
         for i in range(presses):
             shown_before = app.threshold
             sent = time.perf_counter()
@@ -119,7 +119,7 @@ def main() -> None:
     parser.add_argument("--presses", type=int, default=40, help="threshold key presses per layout")
     args = parser.parse_args()
     size = tuple(int(v) for v in args.size.split("x"))
-    # The app leaves the objects alive once the engine has loaded out of garbage collection (tui/app.py);
+    # The app leaves the objects alive once the engine has loaded out of garbage collection (tui/runner.py);
     # do the same here first, so that the headless runs before and after the first app run see one collector.
     gc.collect()
     gc.freeze()

@@ -1,13 +1,11 @@
-"""ClfApp: the terminal trainer. Lays out the panes, turns keys and engine messages into updates, drives the Runner."""
+"""ClfApp: the terminal trainer. Lays out the panes, turns keys and the runner's results into updates, drives the Runner."""
 
 from __future__ import annotations
 
-import gc
 import time
 from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 from textual import on
@@ -21,13 +19,15 @@ from textual.widgets import Footer
 
 from clf_tui.engine import ClfError, RunConfig
 from clf_tui.engine.atomic import write_atomic
+from clf_tui.engine.evaluation import Evaluation
 from clf_tui.engine.metrics import BinaryEval, BinaryReport
-from clf_tui.engine.replay import EpochRecord
+from clf_tui.engine.regions import RegionGrid
+from clf_tui.engine.replay import EpochRecords
+from clf_tui.engine.session import EvaluationReady, OpenedRun
 
 from . import formatting, keys, messages
-from .evaluation import Evaluation
+from .messages import Job
 from .runner import Runner
-from .throttle import Throttle
 from .screens.command_palette import CommandPalette
 from .screens.compare import CompareScreen
 from .screens.confirm_quit import ConfirmQuit
@@ -48,29 +48,26 @@ from .widgets.page_tabs import PAGES, PageTabs
 from .widgets.region_map import RegionMap
 from .widgets.status_bar import RunState, StatusBar
 
-if TYPE_CHECKING:
-    from clf_tui.engine import Trainer  # imports torch: the Runner's first worker loads it, off the UI thread
-
 WIDE_LAYOUT_MIN = Size(120, 36)
 """From this terminal size on every pane is shown; below it, one page at a time."""
-REDRAW_INTERVAL_S = 0.25
-"""The status bar redraws this often; the other panes draw what arrived in between at most this often."""
-TRAINING_PANES_INTERVAL_S = 0.5
-EVALUATION_INTERVAL_S = 1.0
-"""While training, the log and loss chart, and the evaluation panes, redraw at most this often: every
-millisecond the UI thread spends drawing is one the training thread waits for the GIL."""
+CLOCK_INTERVAL_S = 0.25
+"""The status bar's clock (elapsed training time) ticks this often; every other pane draws what arrives, when it
+arrives (the runner sends a fast run's epochs and evaluations a few times a second)."""
 END_STATES: dict[str, RunState] = {
     "completed": "finished", "early_stopped": "finished", "stopped": "stopped", "diverged": "diverged",
 }
 END_STYLES = {"completed": "bold green", "early_stopped": "bold cyan", "stopped": "bold yellow", "diverged": "bold red"}
+QUIET_JOBS = (Job.SAVE, Job.REGIONS, Job.SUMMARY, Job.COMPARE)
+"""Jobs whose end changes nothing of the run's state (their results come as messages of their own)."""
 
 
 class ClfApp(App[int]):
     """Configure, train and evaluate a classifier from the keyboard.
 
-    Training runs in the Runner's thread worker; its events arrive as messages and only
-    record data, which the panes draw on a REDRAW_INTERVAL_S timer. The threshold is view
-    state: a key recounts the current Evaluation in O(log n) and redraws at once.
+    The Runner's workers build, train and evaluate the run; their results arrive as messages
+    of plain data and are drawn as they come. View state lives once, here, as reactives that
+    the panes are bound to: the threshold (a key recounts the shown Evaluation in O(log n)),
+    the class scored against the rest, the epoch replayed, and the run's state.
     """
 
     CSS_PATH = "app.tcss"
@@ -79,20 +76,23 @@ class ClfApp(App[int]):
     AUTO_FOCUS = None
 
     run_state: reactive[RunState] = reactive("idle", init=False)
+    threshold: reactive[float] = reactive(0.5, init=False)
+    """The decision threshold: view state, applied to the stored probabilities; saved with a checkpoint."""
+    positive_class: reactive[int] = reactive(1, init=False)
+    """The class scored against the rest by the threshold views: always 1 for a binary task."""
+    replay_epoch: reactive[int | None] = reactive(None, init=False)
+    """The earlier epoch shown instead of the latest, or None."""
+    live: reactive[EvaluationReady | None] = reactive(None, init=False)
+    """The latest epoch's evaluation, shown unless an earlier epoch is replayed."""
 
     def __init__(self, config: RunConfig | None = None, checkpoint: str | None = None) -> None:
         super().__init__()
         self._initial_config = config or RunConfig()
         self._initial_checkpoint = checkpoint
-        self.trainer: Trainer | None = None
+        self.current_run: OpenedRun | None = None
+        """The run shown: built from a config or restored; None until one is open."""
         self.page = "config"
-        self._class_names: tuple[str, ...] = ()
-        self._pending_eval: messages.EvalReady | None = None
-        self._training_panes_throttle = Throttle(TRAINING_PANES_INTERVAL_S)
-        self._evaluation_throttle = Throttle(EVALUATION_INTERVAL_S)
         self._last_checkpoint: Path | None = None
-        self._start_when_ready = False
-        self._engine_loaded = False
         self._runner = Runner()
         self._page_tabs = PageTabs(id="pages")
         self._form = ConfigForm(self._initial_config, id="form")
@@ -100,9 +100,6 @@ class ClfApp(App[int]):
         self._roles = ColumnRoles(id="roles")
         self._loss_chart = LossChart(id="loss")
         self._regions = RegionMap(id="regions")
-        self._replay_epoch: int | None = None
-        """The earlier epoch shown instead of the latest, or None."""
-        self._live_evaluation: Evaluation | None = None
         self._log = EpochLog(id="log")
         self._evaluation_panel = EvaluationPanel(id="evaluation")
         self._status = StatusBar(id="status")
@@ -123,16 +120,16 @@ class ClfApp(App[int]):
                     yield self._roles
             with Vertical(id="training"):
                 yield self._loss_chart
-                yield self._regions
+                yield self._regions.data_bind(ClfApp.threshold, positive=ClfApp.positive_class)
                 yield self._log
-            yield self._evaluation_panel
+            yield self._evaluation_panel.data_bind(ClfApp.threshold, positive=ClfApp.positive_class)
         yield self._status
         yield self._footer
 
     def on_mount(self) -> None:
         self._log.border_title = "log"
         self._apply_layout(self.size)
-        self.set_interval(REDRAW_INTERVAL_S, self._redraw)
+        self.set_interval(CLOCK_INTERVAL_S, self._status.refresh)
         self.run_state = "loading"
         self._data_summary.show_note("loading torch and the data…")
         # The first worker imports torch and scikit-learn, holding the GIL for a second or two: start it once
@@ -143,7 +140,7 @@ class ClfApp(App[int]):
         if self._initial_checkpoint is not None:
             self._runner.restore(self._initial_checkpoint)
         else:
-            self._runner.prepare(self._initial_config)
+            self._runner.open(self._initial_config)
 
     def on_resize(self, event: Resize) -> None:
         self._apply_layout(event.size)
@@ -188,20 +185,19 @@ class ClfApp(App[int]):
     def action_start_training(self) -> None:
         """Train the form's epochs: continue the current run, or start a new one if the settings changed."""
         if self._busy:  # loading torch, data or a checkpoint, or a run's last moments: start once done
-            self._start_when_ready = True
+            self._runner.after_current_job(self.action_start_training)
             if self.run_state == "loading":
                 self.notify("Loading; training starts when it is ready.")
             return
-        self._start_when_ready = False
         config = self._read_form()
         if config is None:
             return
-        trainer = self.trainer
-        if trainer is not None and trainer.config is not None and trainer.config.replace(epochs=config.epochs) == config:
-            self._runner.train(trainer, config, config.epochs)
+        run = self.current_run
+        if run is not None and run.config is not None and run.config.replace(epochs=config.epochs) == config:
+            self._runner.train(config, new_run=False)
             self.run_state = "training"
             return
-        if trainer is not None:
+        if run is not None:
             self.notify("The settings changed, so this is a new run.", title="New run")
         self._start_new_run(config)
 
@@ -214,11 +210,11 @@ class ClfApp(App[int]):
             self._start_new_run(config)
 
     def _start_new_run(self, config: RunConfig) -> None:
-        self.trainer = None
+        self.current_run = None
         self._clear_evaluations()
         self._log.add_note("── new run ──", style="dim")
         self._data_summary.show_note("loading the data…")
-        self._runner.train(None, config, config.epochs)
+        self._runner.train(config, new_run=True)
         self.run_state = "loading"
 
     def action_stop_training(self) -> None:
@@ -243,41 +239,38 @@ class ClfApp(App[int]):
     def _busy_reason(self) -> str:
         if self.run_state in ("training", "paused"):
             return "Stop training (s) first: a run changes the model until it ends."
-        if self._runner.working_on("find_lr"):
+        if self._runner.working_on(Job.FIND_LR):
             return "The learning-rate range test is running; it takes a moment."
         return "Still loading; try again in a moment."
 
     def _read_form(self) -> RunConfig | None:
         """The form's config, or None after saying (and showing) which field is wrong."""
-        form = self._form
         try:
-            return form.read_config()
+            return self._form.read_config()
         except ClfError as error:
             self.notify(error.message, title="Fix the configuration", severity="error", markup=False)
             self.action_show_page("config")
             return None
 
-    # -- engine messages -------------------------------------------------------------
+    # -- the runner's results -------------------------------------------------------------
 
-    @on(messages.TrainerReady)
-    def _trainer_ready(self, message: messages.TrainerReady) -> None:
-        if not self._engine_loaded:
-            self._engine_loaded = True
-            _freeze_loaded_objects()
-        trainer = message.trainer
-        self.trainer = trainer
-        data = trainer.data
-        self._class_names = data.class_names
+    @on(messages.RunOpened)
+    def _run_opened(self, message: messages.RunOpened) -> None:
+        run = message.run
+        self.current_run = run
+        data = run.data
         self._data_summary.show(data)
-        self._roles.show(data.report, roles_asked(trainer.config) if trainer.config is not None else {})
+        self._roles.show(data.report, roles_asked(run.config) if run.config is not None else {})
         self._regions.set_data(data.X_train, data.y_train, data.X_val, data.y_val, data.class_names, data.feature_names)
-        self._status.set_run(str(trainer.device), trainer.config, data.name, trainer.total_epochs)
-        if message.from_checkpoint:
-            self._last_checkpoint = Path(message.origin)
+        self._status.set_run(run.device, run.config, data.name, run.epoch)
+        if run.checkpoint is not None:
+            self._last_checkpoint = Path(run.checkpoint)
             self._clear_evaluations()
-            self._form.set_config(trainer.config)
-            self._evaluation_panel.set_threshold(trainer.threshold)
+            self._form.set_config(run.config)
+            self.threshold = run.threshold
             self._log.set_header(data.task == "binary")
+        if run.history:
+            self._epochs_ended(messages.EpochsEnded(run.history))
 
     @on(ColumnRoles.RoleChosen)
     def _role_chosen(self, message: ColumnRoles.RoleChosen) -> None:
@@ -294,14 +287,13 @@ class ClfApp(App[int]):
     @on(messages.RunStarted)
     def _run_started(self, message: messages.RunStarted) -> None:
         event = message.event
-        log = self._log
         last = event.start_epoch + event.n_epochs
-        log.add_note(
+        self._log.add_note(
             f"training on {event.device} ({event.device_note}): epochs {event.start_epoch + 1}–{last}, "
             f"{event.n_train} training / {event.n_val} validation rows",
             style="bold",
         )
-        log.set_header(event.task == "binary")
+        self._log.set_header(event.task == "binary")
         self._status.run_started(event)
         self.run_state = "training"
         if self.page == "config" and self.has_class("-compact"):
@@ -309,14 +301,22 @@ class ClfApp(App[int]):
 
     @on(messages.EpochsEnded)
     def _epochs_ended(self, message: messages.EpochsEnded) -> None:
+        self._log.add_epochs(message.epochs)
+        self._loss_chart.add_epochs(message.epochs)
         for event in message.epochs:
-            self._log.add_epoch(event)
-            self._loss_chart.add_epoch(event)
             self._status.epoch_ended(event)
 
-    @on(messages.EvalReady)
-    def _eval_ready(self, message: messages.EvalReady) -> None:
-        self._pending_eval = message  # only the latest is ever drawn
+    @on(messages.Evaluated)
+    def _evaluated(self, message: messages.Evaluated) -> None:
+        self.live = message.ready
+
+    @on(messages.RegionsDrawn)
+    def _regions_drawn(self, message: messages.RegionsDrawn) -> None:
+        """The current model's regions: drawn unless an earlier epoch is replayed."""
+        regions = message.regions
+        if self.replay_epoch is None:
+            self._regions.show(regions.grid, regions.probability, regions.epoch,
+                               "" if regions.epoch else "untrained")
 
     @on(messages.CheckpointSaved)
     def _checkpoint_saved(self, message: messages.CheckpointSaved) -> None:
@@ -332,138 +332,95 @@ class ClfApp(App[int]):
         if event.reason == "diverged":
             self.notify(event.message, title="Training diverged", severity="error", timeout=12, markup=False)
         self.run_state = END_STATES[event.reason]
-        self._redraw(final=True)
 
-    @on(messages.WorkFinished)
-    def _work_finished(self, message: messages.WorkFinished) -> None:
-        """Leave the loading state, say what was opened, and start a run the train key asked for meanwhile."""
-        if not self.is_running or message.work == "save":  # a worker can end while the app shuts down
+    @on(messages.JobEnded)
+    def _job_ended(self, message: messages.JobEnded) -> None:
+        """Leave the loading state and say what was opened; a failure the Runner has told of leaves the run as
+        it was (or, with none, opens the configured data instead of a checkpoint that could not be)."""
+        if not self.is_running or message.job in QUIET_JOBS:  # a worker can end while the app shuts down
             return
-        if (message.work != "train" or message.failed) and self.run_state in ("loading", "training", "paused"):
+        if (message.job is not Job.TRAIN or message.failed) and self.run_state in ("loading", "training", "paused"):
             self.run_state = "idle"
         if message.failed:
-            self._start_when_ready = False
-            if self.trainer is None and message.work == "restore":
-                # The checkpoint named at start could not be read: open the configured data instead.
+            if self.current_run is None and message.job is Job.RESTORE:
                 self.run_state = "loading"
-                self._runner.prepare(self._initial_config)
-                return
-            if self.trainer is None:
+                self._runner.open(self._initial_config)
+            elif self.current_run is None:
                 self._data_summary.show_note("no data loaded: fix the settings and train (s)")
-            self._redraw()
             return
-        if message.work in ("prepare", "restore") and self.trainer is not None and self._live_evaluation is None:
-            self._show_current_regions()  # an untrained model's regions, until the first epoch's arrive
-        if message.work == "restore" and self.trainer is not None:
-            self._log.add_note(f"opened {self._last_checkpoint}: {self.trainer.total_epochs} epochs trained, "
-                               f"threshold {formatting.threshold(self.trainer.threshold)}", style="bold")
-        if self._start_when_ready and not self._busy:
-            self.action_start_training()
+        if message.job is Job.RESTORE and self.current_run is not None:
+            self._log.add_note(f"opened {self._last_checkpoint}: {self.current_run.epoch} epochs trained, "
+                               f"threshold {formatting.threshold(self.current_run.threshold)}", style="bold")
 
-    def _redraw(self, *, final: bool = False) -> None:
-        """Draw what arrived since the last redraw; while training, charts only as often as their throttles allow."""
-        if not self.is_running:  # the timer can fire once more while the app shuts down
-            return
-        live = self.run_state in ("training", "paused") and not final
-        with self.batch_update():
-            if not live or self._evaluation_throttle.ready():
-                self._show_pending_evaluation()
-            if not live or self._training_panes_throttle.ready():
-                self._loss_chart.flush()
-                self._log.flush()
-            self._status.refresh()
+    # -- what the evaluation panes show ---------------------------------------------------------
 
-    def _show_pending_evaluation(self) -> None:
-        """Show the latest evaluation that arrived, unless an earlier epoch is being replayed."""
-        if self._pending_eval is None or self._replay_epoch is not None:
-            return
-        event = self._pending_eval.event
-        self._pending_eval = None
-        try:
-            evaluation = Evaluation(event.epoch, event.y_true, event.y_prob, self._class_names)
-        except ValueError as error:  # the metrics refuse, say, non-finite probabilities
-            self.notify(str(error), title=f"Cannot evaluate epoch {event.epoch}", severity="error", markup=False)
-            return
-        self._live_evaluation = evaluation
-        self._show_evaluation(evaluation, self._records_of(event.epoch))
+    def watch_live(self, ready: EvaluationReady | None) -> None:
+        if ready is not None and self.replay_epoch is None:
+            self._show_evaluation(ready.evaluation, ready.grid, ready.grid_prob)
 
-    def _show_evaluation(self, evaluation: Evaluation, record: EpochRecord | None, note: str = "") -> None:
+    def watch_replay_epoch(self, epoch: int | None) -> None:
+        """Show the epoch replayed, or the latest again."""
+        self._loss_chart.mark_epoch(epoch)
+        records, live = self._records, self.live
+        if epoch is None:
+            if live is not None:
+                self._show_evaluation(live.evaluation, live.grid, live.grid_prob)
+            return
+        record = records.get(epoch) if records is not None else None
+        if record is None or self.current_run is None:
+            return
+        latest = records.latest()
+        evaluation = Evaluation(record.epoch, records.y_true, record.y_prob.astype(np.float32),
+                                self.current_run.data.class_names)
+        self._show_evaluation(evaluation, record.grid, record.grid_prob,
+                              f"replay, latest {latest.epoch if latest is not None else epoch}")
+
+    def _show_evaluation(self, evaluation: Evaluation, grid: RegionGrid | None, grid_prob: np.ndarray | None,
+                         note: str = "") -> None:
         """Show an epoch's evaluation and, when they were kept with it, its decision regions."""
         self._evaluation_panel.show(evaluation, note)
-        self._regions.set_positive(self._evaluation_panel.positive)
-        if record is not None and record.grid is not None and record.grid_prob is not None:
-            self._regions.show(record.grid, record.grid_prob, evaluation.epoch, note)
-
-    def _records_of(self, epoch: int) -> EpochRecord | None:
-        records = self._runner.records
-        return None if records is None else records.get(epoch)
+        self.positive_class = min(self.positive_class, evaluation.n_classes - 1)  # a run of fewer classes
+        if grid is not None and grid_prob is not None:
+            self._regions.show(grid, grid_prob, evaluation.epoch, note)
 
     def _clear_evaluations(self) -> None:
         """Forget the evaluations, curves and regions of the run that was shown."""
-        self._pending_eval = None
-        self._live_evaluation = None
-        self._replay_epoch = None
+        self.live = None
+        self.set_reactive(ClfApp.replay_epoch, None)
         self._loss_chart.clear()
         self._evaluation_panel.clear()
         self._regions.clear()
+
+    @property
+    def _records(self) -> EpochRecords | None:
+        """The evaluations kept of the run's epochs, for replay."""
+        return self.current_run.records if self.current_run is not None else None
 
     # -- decision regions and replay --------------------------------------------------------
 
     def _fit_regions(self) -> None:
         """Ask for region grids of the pane's size (estimated from the screen while another page hides it), and
-        redraw the current model's at that size when nothing trains it."""
+        the current model's at that size when nothing trains it."""
         width, height = self._regions.content_size
         if width < 4 or height < 3:
             width, height = self.size.width - 4, self.size.height - 7
         size = (max(width, 4), max(height - 1, 2))  # the pane's last line is the legend
-        if size == self._runner.region_size:
-            return
-        self._runner.region_size = size
-        if self._replay_epoch is None and not self._busy:
-            self._show_current_regions()
+        if size != self._runner.session.region_size:
+            self._runner.draw_regions(size, now=self.replay_epoch is None)
 
     def on_region_map_resized(self) -> None:
         self._fit_regions()
 
-    def _show_current_regions(self) -> None:
-        """The current model's regions over the data, computed here: only while no worker trains it."""
-        trainer = self.trainer
-        if trainer is None or not self._regions.available:
-            return
-        if self._runner.region_size is None:
-            self._fit_regions()  # sets the size, then draws at it
-            return
-        regions = self._runner.regions(trainer)
-        if regions is not None:
-            self._regions.show(*regions, trainer.total_epochs, "" if trainer.total_epochs else "untrained")
-
     def action_step_epoch(self, steps: int) -> None:
         """Show the evaluation (and regions) ``steps`` kept epochs away; past the latest, back to live."""
-        records = self._runner.records
+        records = self._records
         latest = None if records is None else records.latest()
-        if records is None or latest is None or self._live_evaluation is None:
+        if records is None or latest is None or self.live is None:
             self.notify("No epochs to step through yet: train (s) first.", title="Replay", severity="warning")
             return
-        current = latest.epoch if self._replay_epoch is None else self._replay_epoch
+        current = latest.epoch if self.replay_epoch is None else self.replay_epoch
         record = records.step(current, steps)
-        if record is None or record.epoch >= latest.epoch:
-            self._show_live()
-            return
-        evaluation = Evaluation(record.epoch, records.y_true, record.y_prob.astype(np.float32), self._class_names)
-        self._replay_epoch = record.epoch
-        note = f"replay, latest {latest.epoch}"
-        self._show_evaluation(evaluation, record, note)
-        self._loss_chart.mark_epoch(record.epoch)
-
-    def _show_live(self) -> None:
-        """Leave replay: the latest evaluation again, the newest one that arrived meanwhile if any."""
-        was_replaying = self._replay_epoch is not None
-        self._replay_epoch = None
-        self._loss_chart.mark_epoch(None)
-        if self._pending_eval is not None:
-            self._show_pending_evaluation()
-        elif was_replaying and self._live_evaluation is not None:
-            self._show_evaluation(self._live_evaluation, self._records_of(self._live_evaluation.epoch))
+        self.replay_epoch = None if record is None or record.epoch >= latest.epoch else record.epoch
 
     def action_toggle_points(self) -> None:
         points = self._regions.toggle_points()
@@ -474,13 +431,14 @@ class ClfApp(App[int]):
 
     # -- threshold ----------------------------------------------------------------------
 
-    @property
-    def threshold(self) -> float:
-        return self._evaluation_panel.threshold
+    def validate_threshold(self, threshold: float) -> float:
+        return min(max(threshold, 0.0), 1.0)
 
-    @property
-    def positive_class(self) -> int:
-        return self._evaluation_panel.positive
+    def validate_positive_class(self, positive: int) -> int:
+        evaluation = self._evaluation_panel.evaluation
+        if evaluation is None or evaluation.is_binary:
+            return 1
+        return positive % evaluation.n_classes
 
     def action_nudge_threshold(self, step: float) -> None:
         self._set_threshold(round(self.threshold + step, 6))
@@ -516,19 +474,18 @@ class ClfApp(App[int]):
             self.notify(f"This task is binary: the positive class is always {evaluation.class_names[1]!r}.",
                         markup=False)
         elif evaluation is not None:
-            self._evaluation_panel.cycle_class(step)
-            self._regions.set_positive(self._evaluation_panel.positive)
+            self.positive_class += step
 
     def _set_threshold(self, threshold: float) -> BinaryReport | None:
-        self._show_pending_evaluation()
-        report = self._evaluation_panel.set_threshold(threshold)
-        self._regions.set_threshold(self._evaluation_panel.threshold)
-        if report is None:
+        """Move the threshold; the counts and rates at it, or None (said) before any evaluation."""
+        self.threshold = threshold
+        binary = self._evaluation_panel.binary
+        if binary is None:
             self.notify(f"Threshold {formatting.threshold(self.threshold)}; it applies once a model is evaluated.")
-        return report
+            return None
+        return binary.at(self.threshold)
 
     def _current_evaluation(self) -> Evaluation | None:
-        self._show_pending_evaluation()
         evaluation = self._evaluation_panel.evaluation
         if evaluation is None:
             self.notify("Train (s) or open a checkpoint (ctrl+o) first.", title="No evaluation yet", severity="warning")
@@ -540,33 +497,26 @@ class ClfApp(App[int]):
     # -- checkpoints ------------------------------------------------------------------------
 
     def action_save_checkpoint(self) -> None:
-        trainer = self.trainer
-        if trainer is None or self._busy:
+        run = self.current_run
+        if run is None or self._busy:
             reason = self._busy_reason() if self._busy else "There is no run yet."
             self.notify(reason, title="Cannot save now", severity="warning")
             return
-        config = trainer.config or RunConfig()
-        default = Path(config.out_dir) / f"{Path(trainer.data.name).stem}-{time.strftime('%Y%m%d-%H%M%S')}.pt"
-        self.push_screen(
-            PathPrompt("Save checkpoint", str(default), must_exist=False),
-            self._save_to,
-        )
+        config = run.config or RunConfig()
+        default = Path(config.out_dir) / f"{Path(run.data.name).stem}-{time.strftime('%Y%m%d-%H%M%S')}.pt"
+        self.push_screen(PathPrompt("Save checkpoint", str(default), must_exist=False), self._save_to)
 
     def _save_to(self, path: Path | None) -> None:
-        if path is None or self.trainer is None or self._busy:
+        if path is None or self.current_run is None or self._busy:
             return
-        self.trainer.threshold = self.threshold
-        self._runner.save(self.trainer, path)
+        self._runner.save(path, self.threshold)
 
     def action_open_checkpoint(self) -> None:
         if self._busy:
             self.notify(self._busy_reason(), title="Cannot open now", severity="warning")
             return
         default = self._last_checkpoint or Path(self._initial_config.out_dir)
-        self.push_screen(
-            PathPrompt("Open checkpoint", str(default), must_exist=True),
-            self._open,
-        )
+        self.push_screen(PathPrompt("Open checkpoint", str(default), must_exist=True), self._open)
 
     def _open(self, path: Path | None) -> None:
         if path is None or self._busy:
@@ -584,12 +534,11 @@ class ClfApp(App[int]):
         """
         if self._current_evaluation() is None:  # says to train or open a checkpoint first
             return
-        self._loss_chart.flush()
-        trainer = self.trainer
-        config = trainer.config if trainer is not None else None
+        run = self.current_run
+        config = run.config if run is not None else None
         text = render_view(run=self._status.summary, config=config, loss=self._loss_chart,
                            evaluation=self._evaluation_panel, regions=self._regions)
-        name = Path(trainer.data.name).stem if trainer is not None else "view"
+        name = Path(run.data.name).stem if run is not None else "view"
         default = Path((config or self._initial_config).out_dir) / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.txt"
         self.push_screen(PathPrompt("Save the view as text", str(default), must_exist=False, suffixes=(".txt",)),
                          partial(self._write_view, text))
@@ -629,16 +578,18 @@ class ClfApp(App[int]):
         self.set_focus(None)
 
     def action_model_summary(self) -> None:
-        trainer = self.trainer
-        if trainer is None:
+        if self.current_run is None:
             self.notify("No model yet: train (s) or open a checkpoint (ctrl+o).", severity="warning")
             return
         if self._busy:  # the summary's forward pass switches the model to eval mode for a moment
             self.notify(self._busy_reason(), title="Cannot summarise now", severity="warning")
             return
-        from clf_tui.engine.summary import summarize  # imports torch, which is loaded once there is a trainer
+        self._runner.summarize()
 
-        self.push_screen(ModelSummaryScreen(summarize(trainer.unwrapped_model, trainer.data.n_features)))
+    @on(messages.ModelSummarized)
+    def _model_summarized(self, message: messages.ModelSummarized) -> None:
+        if self.is_running:
+            self.push_screen(ModelSummaryScreen(message.summary))
 
     def action_find_lr(self) -> None:
         """Run the learning-rate range test on fresh weights: the untrained current run's, or new ones built from
@@ -650,25 +601,25 @@ class ClfApp(App[int]):
         config = self._read_form()
         if config is None:
             return
-        trainer = self.trainer
-        if trainer is None:  # the last data failed to load: build the form's run, as training would
+        run = self.current_run
+        if run is None:  # the last data failed to load: build the form's run, as training would
             self.run_state = "loading"
             self._data_summary.show_note("loading the data…")
-            self._runner.find_lr(None, config, adopt=True)
-        else:
-            same = trainer.config is not None and trainer.config.replace(epochs=config.epochs, lr=config.lr) == config
-            if same and trainer.total_epochs == 0:
-                self._runner.find_lr(trainer, config, adopt=False)
-                return
-            reason = "this run has trained" if same else "the form's settings differ from this run's"
-            self.notify(f"The test runs on fresh weights built from the form ({reason}); the run stays as it is.",
-                        title="Learning-rate range test")
-            self._runner.find_lr(None, config, adopt=False)
+            self._runner.find_lr(config, on_held=False, adopt=True)
+            return
+        same = run.config is not None and run.config.replace(epochs=config.epochs, lr=config.lr) == config
+        if same and self._status.epoch == 0:
+            self._runner.find_lr(config, on_held=True, adopt=False)
+            return
+        reason = "this run has trained" if same else "the form's settings differ from this run's"
+        self.notify(f"The test runs on fresh weights built from the form ({reason}); the run stays as it is.",
+                    title="Learning-rate range test")
+        self._runner.find_lr(config, on_held=False, adopt=False)
 
-    @on(messages.LRRangeTested)
-    def _lr_range_tested(self, message: messages.LRRangeTested) -> None:
+    @on(messages.RangeTestEnded)
+    def _range_tested(self, message: messages.RangeTestEnded) -> None:
         if self.is_running:  # a test can end while the app shuts down
-            self.push_screen(LRFinderScreen(message.result, message.epoch), self._apply_lr)
+            self.push_screen(LRFinderScreen(message.tested.result, message.tested.epoch), self._apply_lr)
 
     def _apply_lr(self, lr: float | None) -> None:
         if lr is None:
@@ -680,19 +631,18 @@ class ClfApp(App[int]):
     def action_drilldown(self) -> None:
         """The rows behind each cell of the evaluation shown; it only reads, so it opens while training too."""
         evaluation = self._current_evaluation()
-        trainer = self.trainer
-        if evaluation is None or trainer is None or trainer.data is None:
+        if evaluation is None or self.current_run is None:
             return
-        self.push_screen(DrillDownScreen(evaluation, self.threshold, trainer.data))
+        self.push_screen(DrillDownScreen(evaluation, self.threshold, self.current_run.data))
 
     def action_compare(self) -> None:
-        """Open the compare screen on the form's configuration; it trains models of its own, never the app's."""
+        """Open the compare screen on the form's configuration; it trains models of its own, never the run's."""
         if self._busy:  # two trainings at once would share the CPU and muddle both
             self.notify(self._busy_reason(), title="Cannot compare now", severity="warning")
             return
         config = self._read_form()
         if config is not None:
-            self.push_screen(CompareScreen(config))
+            self.push_screen(CompareScreen(config, self._runner))
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.BINDINGS, keys.HELP_NOTES))
@@ -723,14 +673,6 @@ class ClfApp(App[int]):
                     binding.description, f"{binding.tooltip} [{self.get_key_display(binding)}]",
                     partial(self.run_action, binding.action),
                 )
-
-
-def _freeze_loaded_objects() -> None:
-    """Leave every object alive now out of garbage collection: mostly the modules of torch, scikit-learn and
-    Textual, about 250k objects that a full collection would otherwise scan, for 0.1-0.2 s each time, in
-    the middle of training and redraws alike."""
-    gc.collect()
-    gc.freeze()
 
 
 def run_app(config: RunConfig | None = None, checkpoint: str | None = None) -> int:

@@ -1,107 +1,129 @@
-"""Textual messages that carry engine events, and the trainers workers build, to the app."""
+"""Textual messages that carry the runner's results to the app: the session's plain, immutable results and the engine's
+events, never a trainer or a tensor."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Generic, TypeVar
+from dataclasses import dataclass
+from enum import Enum
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
 from clf_tui.engine import events
 
 if TYPE_CHECKING:
-    from clf_tui.engine import LRFinderResult, Trainer
-
-EventT = TypeVar("EventT", bound=events.Event)
-
-
-class TrainerReady(Message):
-    """A worker built a trainer from a config (``origin`` "config") or restored one from a checkpoint file.
-
-    The app owns the trainer from here on, but must leave it alone while a training worker runs it.
-    """
-
-    def __init__(self, trainer: Trainer, origin: str) -> None:
-        super().__init__()
-        self.trainer = trainer
-        self.origin = origin
-
-    @property
-    def from_checkpoint(self) -> bool:
-        return self.origin != "config"
+    from clf_tui.engine.comparison import CompareEvent
+    from clf_tui.engine.session import EvaluationReady, OpenedRun, RangeTested, RegionsReady
+    from clf_tui.engine.summary import ModelSummary
 
 
-class WorkFinished(Message):
-    """A Runner worker ended: ``work`` names it (prepare, train, restore, save, find_lr); ``failed`` if it raised.
+class Job(Enum):
+    """The runner's kinds of work; each runs in a thread worker named after it."""
 
-    The Runner has already told the user about a failure.
-    """
-
-    def __init__(self, work: str, failed: bool) -> None:
-        super().__init__()
-        self.work = work
-        self.failed = failed
-
-
-class LRRangeTested(Message):
-    """A learning-rate range test ended; ``epoch`` is the epoch of the weights it ran on (0: fresh ones).
-
-    The trainer it ran on is as it was before.
-    """
-
-    def __init__(self, result: LRFinderResult, epoch: int) -> None:
-        super().__init__()
-        self.result = result
-        self.epoch = epoch
+    OPEN = "open"
+    RESTORE = "restore"
+    TRAIN = "train"
+    FIND_LR = "find_lr"
+    SAVE = "save"
+    REGIONS = "regions"
+    SUMMARY = "summary"
+    COMPARE = "compare"
 
 
-class EngineEvent(Message, Generic[EventT]):
-    """An engine event, forwarded unchanged from the worker thread that produced it."""
+@dataclass
+class RunOpened(Message):
+    """A run was built from a config or restored from a checkpoint; the app shows it from here on."""
 
-    def __init__(self, event: EventT) -> None:
-        super().__init__()
-        self.event = event
+    run: OpenedRun
 
 
-class RunStarted(EngineEvent[events.RunStarted]):
+@dataclass
+class RunStarted(Message):
     """Training began or resumed."""
 
+    event: events.RunStarted
 
+
+@dataclass
 class EpochsEnded(Message):
     """One or more epochs finished, oldest first.
 
-    A training worker sends the epochs of a fast run together, a few times a second, so that
-    the UI thread wakes that often rather than once per epoch; none is ever dropped, so the
-    loss curve keeps all its points.
+    A training worker sends the epochs of a fast run together, a few times a second, so that the UI
+    thread wakes that often rather than once per epoch; none is ever dropped, so the loss curve keeps
+    all its points.
     """
 
-    def __init__(self, epochs: Sequence[events.EpochEnded]) -> None:
-        super().__init__()
-        self.epochs = tuple(epochs)
+    epochs: tuple[events.EpochEnded, ...]
 
 
-class EvalReady(EngineEvent[events.EvalReady]):
-    """Validation labels and probabilities of an epoch are ready."""
+@dataclass
+class Evaluated(Message):
+    """The latest epoch's evaluation, ready to draw (those in between are kept for replay, not sent)."""
+
+    ready: EvaluationReady
 
 
-class CheckpointSaved(EngineEvent[events.CheckpointSaved]):
+@dataclass
+class RegionsDrawn(Message):
+    """The current model's decision regions, computed on request (a resize, a run opened)."""
+
+    regions: RegionsReady
+
+
+@dataclass
+class CheckpointSaved(Message):
     """A checkpoint file was written."""
 
+    event: events.CheckpointSaved
 
-class RunEnded(EngineEvent[events.RunEnded]):
+
+@dataclass
+class RunEnded(Message):
     """Training ended: completed, stopped, early stopped or diverged."""
 
+    event: events.RunEnded
 
-_WRAPPERS: dict[type, type[EngineEvent]] = {
+
+@dataclass
+class RangeTestEnded(Message):
+    """A learning-rate range test ended; the run it ran on (if any) is as it was before."""
+
+    tested: RangeTested
+
+
+@dataclass
+class ModelSummarized(Message):
+    """The layers of the run's model, as the model summary shows them."""
+
+    summary: ModelSummary
+
+
+@dataclass
+class CompareProgressed(Message):
+    """An event of a comparison, for the screen that asked for it."""
+
+    event: CompareEvent
+
+
+@dataclass
+class JobEnded(Message):
+    """A runner job ended; ``error`` is what it raised (the runner has told the user already), or None."""
+
+    job: Job
+    error: BaseException | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
+
+
+_WRAPPERS: dict[type, type[Message]] = {
     events.RunStarted: RunStarted,
-    events.EvalReady: EvalReady,
     events.CheckpointSaved: CheckpointSaved,
     events.RunEnded: RunEnded,
 }
 
 
-def wrap(event: events.Event) -> Message:
-    """The message that carries ``event`` (an epoch as a batch of one)."""
-    if isinstance(event, events.EpochEnded):
-        return EpochsEnded([event])
+def wrap(event: events.RunStarted | events.CheckpointSaved | events.RunEnded) -> Message:
+    """The message that carries ``event``."""
     return _WRAPPERS[type(event)](event)

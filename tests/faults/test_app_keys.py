@@ -37,7 +37,7 @@ from clf_tui.tui.widgets.config_form import ConfigForm
 from clf_tui.tui.widgets.confusion_matrix_view import ConfusionMatrixView
 from clf_tui.tui.widgets.evaluation_panel import EvaluationPanel
 from clf_tui.tui.widgets.loss_chart import LossChart
-from tests.tui.conftest import WIDE, error_messages, notifications, train, wait_ready, wait_until
+from tests.tui.conftest import WIDE, error_messages, notifications, train, trainer_of, wait_ready, wait_until
 
 QUIT_KEYS = ("q", "ctrl+q")
 APP_KEYS = sorted({key for binding in BINDINGS for key in binding.key.split(",")} - set(QUIT_KEYS))
@@ -134,7 +134,7 @@ async def settle(pilot: Pilot) -> None:
 def assert_counts_are_the_engines(app: ClfApp) -> None:
     """The counts and rates on screen are the engine's for the current weights at the displayed threshold."""
     panel = app.query_one(EvaluationPanel)
-    trainer = app.trainer
+    trainer = trainer_of(app)
     assert panel.evaluation is not None and trainer is not None
     assert panel.evaluation.epoch == trainer.total_epochs
     y_true, y_prob = trainer.evaluate()
@@ -247,7 +247,7 @@ async def test_class_names_with_brackets_are_shown_as_named(tmp_path: Path) -> N
     app = ClfApp(SMALL_RUN.replace(dataset=str(csv), target="label", n_samples=None))
     async with app.run_test(size=WIDE, notifications=True) as pilot:
         await train(pilot)
-        assert app.trainer.data.class_names == ("A", MARKUP)
+        assert trainer_of(app).data.class_names == ("A", MARKUP)
         await pilot.press("right_square_bracket")  # binary: says which class is positive, by name
         await pilot.pause(0.1)
         assert_alive(app)

@@ -13,7 +13,7 @@ from clf_tui.tui.app import ClfApp
 from clf_tui.tui.widgets import epoch_log, loss_chart
 from clf_tui.tui.widgets.epoch_log import EpochLog
 from clf_tui.tui.widgets.loss_chart import LossChart
-from tests.tui.conftest import WIDE, train
+from tests.tui.conftest import WIDE, train, trainer_of
 
 FIRST_EPOCHS = 100
 ALL_EPOCHS = 5_000
@@ -44,7 +44,7 @@ async def test_5000_epochs_keep_the_app_within_50_mb_of_where_it_stood_after_epo
         await train(pilot)  # only the epochs changed: the same run goes on
         growth = resident_bytes() - after_first
 
-        assert app.run_state == "finished" and app.trainer.total_epochs == ALL_EPOCHS
+        assert app.run_state == "finished" and trainer_of(app).total_epochs == ALL_EPOCHS
         assert growth < MAX_GROWTH_BYTES, f"grew {growth / 2**20:.1f} MB from epoch {FIRST_EPOCHS} to {ALL_EPOCHS}"
         log, chart = app.query_one(EpochLog), app.query_one(LossChart)
         assert len(log.lines) == epoch_log.MAX_LINES

@@ -19,7 +19,7 @@ from clf_tui.tui.app import ClfApp
 from clf_tui.tui.widgets.epoch_log import EpochLog
 from clf_tui.tui.widgets.evaluation_panel import EvaluationPanel
 from clf_tui.tui.widgets.loss_chart import LossChart
-from tests.tui.conftest import WIDE, error_messages, open_checkpoint, train, type_path, wait_ready, wait_until
+from tests.tui.conftest import WIDE, error_messages, open_checkpoint, train, trainer_of, type_path, wait_ready, wait_until
 
 EPOCHS_BEFORE_SAVE = 4
 
@@ -59,10 +59,10 @@ async def test_a_run_saved_and_opened_in_a_fresh_app_trains_on_exactly_as_one_th
     async with resuming.run_test(size=WIDE) as pilot:
         await wait_ready(pilot)
         await open_checkpoint(pilot, path)
-        await wait_until(pilot, lambda: resuming.trainer.total_epochs == EPOCHS_BEFORE_SAVE)
+        await wait_until(pilot, lambda: trainer_of(resuming).total_epochs == EPOCHS_BEFORE_SAVE)
         await wait_ready(pilot)
         await train(pilot)  # the form's epochs, from the checkpoint's configuration: as many again
-        resumed = resuming.trainer
+        resumed = trainer_of(resuming)
         assert resumed.total_epochs == 2 * EPOCHS_BEFORE_SAVE
         assert resumed.losses == uninterrupted.losses
         assert resumed.val_losses == uninterrupted.val_losses
@@ -86,11 +86,11 @@ async def test_a_checkpoint_whose_data_has_changed_since_it_was_saved_is_refused
     app = ClfApp(config)
     async with app.run_test(size=WIDE) as pilot:
         await wait_ready(pilot)
-        current = app.trainer
+        current = trainer_of(app)
         await open_checkpoint(pilot, path)
         await wait_until(pilot, lambda: error_messages(app))
         [message] = error_messages(app)
         assert str(path) in message and "trained on other data" in message and csv.name in message
         await wait_ready(pilot)
-        assert app.trainer is current and app.trainer.total_epochs == 0 and app.run_state == "idle"
-        assert len(app.trainer.data.y_train) + len(app.trainer.data.y_val) == 240  # the data as it reads now
+        assert trainer_of(app) is current and trainer_of(app).total_epochs == 0 and app.run_state == "idle"
+        assert len(trainer_of(app).data.y_train) + len(trainer_of(app).data.y_val) == 240  # the data as it reads now

@@ -12,7 +12,7 @@ from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import Input
 
-from clf_tui.engine import RunConfig
+from clf_tui.engine import RunConfig, Trainer
 from clf_tui.tui.app import ClfApp
 from clf_tui.tui.runner import Runner
 from tests.limits import HANG_S
@@ -45,12 +45,17 @@ async def wait_until(pilot: Pilot, condition: Callable[[], bool]) -> None:
         await pilot.pause(0.02)
 
 
+def trainer_of(app: ClfApp) -> Trainer | None:
+    """The engine's trainer behind the app's run: what the tests compare the screen with (the app never holds it)."""
+    return app.query_one(Runner).session.trainer
+
+
 async def wait_ready(pilot: Pilot) -> None:
-    """Until the app has a trainer (built, restored or trained) and no worker is at work on it."""
+    """Until the app shows a run (built, restored or trained) and no worker is at work on it."""
     app = pilot.app
     assert isinstance(app, ClfApp)
     runner = app.query_one(Runner)
-    await wait_until(pilot, lambda: app.trainer is not None and not runner.busy and app.run_state != "loading")
+    await wait_until(pilot, lambda: app.current_run is not None and not runner.busy and app.run_state != "loading")
 
 
 async def train(pilot: Pilot) -> None:

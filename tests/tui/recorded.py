@@ -22,6 +22,9 @@ from clf_tui.engine.comparison import CompareEvent, apply_overrides
 from clf_tui.engine.events import EpochEnded, EvalReady, Event
 from clf_tui.engine.lr_finder import LRFinderResult, find_lr
 from clf_tui.engine.replay import EpochRecord, EpochRecords
+from clf_tui.engine.session import RunSession
+from clf_tui.tui import messages
+from clf_tui.tui.app import ClfApp
 from clf_tui.tui.runner import Runner
 from tests.recordings import load_recording, save_recording
 
@@ -58,6 +61,21 @@ def seeded_run(name: str) -> SeededRun:
     return SeededRun(trainer, saved["events"], records)
 
 
+def replay_through_the_app(app: ClfApp, run: SeededRun) -> None:
+    """Post ``run`` to ``app`` as a training worker would: the run opened first (its recorded trainer held by the
+    runner's session, so the panes drawn from the model show the trained one), then its events, each evaluation
+    evaluated as the worker's would be."""
+    session = app.query_one(Runner).session
+    app.post_message(messages.RunOpened(session.adopt(run.trainer, records=run.records)))
+    for event in run.events:
+        if isinstance(event, EpochEnded):
+            app.post_message(messages.EpochsEnded((event,)))
+        elif isinstance(event, EvalReady):
+            app.post_message(messages.Evaluated(session.evaluated(event)))
+        else:
+            app.post_message(messages.wrap(event))
+
+
 def comparison_events() -> list[CompareEvent]:
     """The events of the recorded comparison: COMPARE_BASE and COMPARE_VARIANTS over COMPARE_SEEDS seeds."""
     return load_recording(RECORDINGS / "comparison.npz")
@@ -72,14 +90,15 @@ def record_run(name: str, config: RunConfig) -> None:
     """Train ``config`` headless, every epoch taking EPOCH_S, and keep it with the evaluations a worker records."""
     trainer = Trainer.from_config(config)
     n_train = len(trainer.data.y_train)
-    recorder = Runner()
+    recorder = RunSession()
     recorder.region_size = REGION_SIZE
+    recorder.adopt(trainer)
     events = []
     for event in trainer.run(config.epochs):
         if isinstance(event, EpochEnded):
             event = dataclasses.replace(event, duration_s=EPOCH_S, samples_per_s=n_train / EPOCH_S)
         elif isinstance(event, EvalReady):
-            recorder.record(trainer, event)
+            recorder.record(event)
         events.append(event)
     assert recorder.records is not None
     records: list[EpochRecord] = [recorder.records.get(epoch) for epoch in recorder.records.epochs]

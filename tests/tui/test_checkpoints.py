@@ -14,7 +14,7 @@ from clf_tui.tui.widgets.evaluation_panel import EvaluationPanel
 from clf_tui.tui.widgets.loss_chart import LossChart
 from textual.widgets import Input
 
-from .conftest import WIDE, train, type_path, wait_ready, wait_until
+from .conftest import WIDE, train, trainer_of, type_path, wait_ready, wait_until
 
 
 async def test_save_then_open_brings_back_weights_history_and_threshold(moons: RunConfig, tmp_path: Path) -> None:
@@ -22,7 +22,7 @@ async def test_save_then_open_brings_back_weights_history_and_threshold(moons: R
     app = ClfApp(moons.replace(lr=0.03))
     async with app.run_test(size=WIDE) as pilot:
         await train(pilot)
-        saved = app.trainer
+        saved = trainer_of(app)
         await pilot.press("f")
         threshold = app.threshold
         assert threshold != 0.5
@@ -37,11 +37,11 @@ async def test_save_then_open_brings_back_weights_history_and_threshold(moons: R
         app.query_one("#field-lr", Input).value = "0.2"  # the form must come back from the checkpoint too
         await pilot.press("ctrl+o")
         await type_path(pilot, path)
-        await wait_until(pilot, lambda: app.trainer is not saved)
+        await wait_until(pilot, lambda: trainer_of(app) is not saved)
         await wait_ready(pilot)
         await wait_until(pilot, lambda: app.query_one(EvaluationPanel).report is not None)
 
-        restored = app.trainer
+        restored = trainer_of(app)
         for name, tensor in saved.model.state_dict().items():
             assert torch.equal(restored.model.state_dict()[name], tensor)
         assert restored.losses == saved.losses and restored.val_losses == saved.val_losses
@@ -75,11 +75,11 @@ async def test_the_app_opens_on_a_checkpoint_given_at_start(moons: RunConfig, tm
     async with app.run_test(size=WIDE) as pilot:
         await wait_ready(pilot)
         await wait_until(pilot, lambda: app.query_one(EvaluationPanel).report is not None)
-        assert app.trainer.total_epochs == 3
+        assert trainer_of(app).total_epochs == 3
         assert app.threshold == 0.42
         assert app.query_one(LossChart).epochs == [1, 2, 3]
         await train(pilot)  # and it continues the run
-        assert app.trainer.total_epochs == 8
+        assert trainer_of(app).total_epochs == 8
 
 
 async def test_the_open_prompt_refuses_a_missing_file(moons: RunConfig, tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from clf_tui.tui.widgets.data_summary import DataSummary
 from tests.datasets.exports import customers, write_pandas
 from tests.faults.test_app_keys import assert_counts_are_the_engines
 
-from .conftest import COMPACT, WIDE, notifications, train, wait_ready, wait_until
+from .conftest import COMPACT, WIDE, notifications, train, trainer_of, wait_ready, wait_until
 
 
 def listed(roles: ColumnRoles) -> list[str]:
@@ -30,7 +30,7 @@ async def test_a_columns_role_changes_from_the_keyboard_and_the_next_run_trains_
         assert listed(roles) == ["unused (index)", "unused customer_id", "number age", "number income", "number visits",
                                  "category plan", "category city", "yes/no smoker", "unused joined", "target churn"]
         await train(pilot)
-        first = app.trainer
+        first = trainer_of(app)
         assert "visits" in first.data.feature_names
         await pilot.press("o")
         assert app.focused is roles.query_one(OptionList)
@@ -38,9 +38,9 @@ async def test_a_columns_role_changes_from_the_keyboard_and_the_next_run_trains_
         assert listed(roles)[4] == "number visits → category"
         assert any(n.title == "Column role" for n in notifications(app))
         await pilot.press("escape", "s")
-        await wait_until(pilot, lambda: app.trainer is not first and app.run_state in ("finished", "stopped"))
+        await wait_until(pilot, lambda: trainer_of(app) is not first and app.run_state in ("finished", "stopped"))
         await pilot.pause()
-        trainer = app.trainer
+        trainer = trainer_of(app)
         assert trainer.config.categorical == ("visits",)
         assert [name for name in trainer.data.feature_names if name.startswith("visits")][:2] == ["visits=0.0", "visits=1.0"]  # the words as written
         assert listed(roles)[4] == "category visits"  # applied: no arrow any more
@@ -61,8 +61,8 @@ async def test_the_positive_class_is_chosen_in_the_form(tmp_path: Path) -> None:
     app = ClfApp(RunConfig(dataset=str(csv), target="churn", epochs=2, device="cpu", out_dir=str(tmp_path)))
     async with app.run_test(size=WIDE) as pilot:
         await wait_ready(pilot)
-        assert app.trainer.data.class_names == ("stayed", "left")  # the rarer class, by default
+        assert trainer_of(app).data.class_names == ("stayed", "left")  # the rarer class, by default
         app.query_one("#field-positive", Input).value = "stayed"
         await train(pilot)
-        assert app.trainer.data.class_names == ("left", "stayed")
+        assert trainer_of(app).data.class_names == ("left", "stayed")
         assert "positive class stayed" in str(app.query_one(DataSummary).render())

@@ -16,7 +16,7 @@ from clf_tui.tui.screens.compare import CompareScreen
 from clf_tui.tui.widgets.box_plot_view import BoxPlotView
 from clf_tui.tui.widgets.compare_chart import CompareChart
 
-from .conftest import COMPACT, notifications, train, wait_ready, wait_until
+from .conftest import COMPACT, notifications, train, trainer_of, wait_ready, wait_until
 
 CUBIC = RunConfig(dataset="cubic", hidden=(8,), dropout=0.2, epochs=6, device="cpu")
 
@@ -47,7 +47,7 @@ async def test_a_comparison_runs_in_its_worker_and_leaves_the_apps_run_alone() -
     async with app.run_test(size=COMPACT) as pilot:
         await wait_ready(pilot)
         await train(pilot)
-        trainer = app.trainer
+        trainer = trainer_of(app)
         weights = {name: value.clone() for name, value in trainer.model.state_dict().items()}
         losses = list(trainer.losses)
         screen = await open_compare(pilot, "loss=mse")
@@ -62,7 +62,7 @@ async def test_a_comparison_runs_in_its_worker_and_leaves_the_apps_run_alone() -
         boxes = screen.query_one(BoxPlotView)
         assert boxes.render().plain.splitlines()[0] == "validation accuracy across 3 seeds"
         # The app's own run is as it was: same trainer, history and weights...
-        assert app.trainer is trainer and trainer.losses == losses
+        assert trainer_of(app) is trainer and trainer.losses == losses
         assert all(torch.equal(weights[name], value) for name, value in trainer.model.state_dict().items())
         await pilot.press("escape")
         assert not isinstance(app.screen, CompareScreen)

@@ -18,7 +18,7 @@ from clf_tui.tui.widgets.cell_picker import CellPicker
 from clf_tui.tui.widgets.evaluation_panel import EvaluationPanel
 from clf_tui.tui.widgets.sample_table import SampleTable
 
-from .conftest import COMPACT, notifications, train, wait_ready, wait_until
+from .conftest import COMPACT, notifications, train, trainer_of, wait_ready, wait_until
 
 N_FIXED = 5
 """row, true, pred, P, log loss: the columns before the features."""
@@ -55,7 +55,7 @@ async def test_binary_cells_list_the_rows_the_matrix_counts(moons: RunConfig) ->
         await pilot.press("f")  # the threshold of max F1: a probability itself, which counts as positive
         panel = app.query_one(EvaluationPanel)
         evaluation, report = panel.evaluation, panel.report
-        assert evaluation is not None and report is not None and app.trainer is not None
+        assert evaluation is not None and report is not None and trainer_of(app) is not None
         assert app.threshold in evaluation.y_prob
         at_half = evaluation.binary(1).at(0.5)
         assert (report.tp, report.fp) != (at_half.tp, at_half.fp), "rows lie between 0.5 and the threshold"
@@ -67,7 +67,7 @@ async def test_binary_cells_list_the_rows_the_matrix_counts(moons: RunConfig) ->
         y_true, y_prob = evaluation.y_true, evaluation.y_prob
         y_pred = (y_prob >= np.float32(app.threshold)).astype(int)
         counted = {(0, 0): report.tn, (0, 1): report.fp, (1, 0): report.fn, (1, 1): report.tp}
-        data = app.trainer.data
+        data = trainer_of(app).data
         for cell in ((0, 0), (0, 1), (1, 1), (1, 0)):
             await walk_to(pilot, cell)
             rows = listed(screen)

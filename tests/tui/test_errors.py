@@ -12,7 +12,7 @@ from clf_tui.engine import RunConfig
 from clf_tui.tui.app import ClfApp
 from clf_tui.tui.widgets.config_form import ConfigForm
 
-from .conftest import WIDE, error_messages, open_checkpoint, train, wait_ready, wait_until
+from .conftest import WIDE, error_messages, open_checkpoint, train, trainer_of, wait_ready, wait_until
 
 
 class Hostile:
@@ -75,11 +75,11 @@ async def test_a_corrupt_checkpoint_is_reported(moons: RunConfig, tmp_path: Path
     app = ClfApp(moons)
     async with app.run_test(size=WIDE) as pilot:
         await wait_ready(pilot)
-        trainer = app.trainer
+        trainer = trainer_of(app)
         await open_checkpoint(pilot, path)
         await wait_until(pilot, lambda: error_messages(app))
         assert str(path) in error_messages(app)[0]
-        assert app.is_running and app.trainer is trainer and app.run_state == "idle"
+        assert app.is_running and trainer_of(app) is trainer and app.run_state == "idle"
 
 
 async def test_a_hostile_checkpoint_is_refused(moons: RunConfig, tmp_path: Path, capsys) -> None:
@@ -118,6 +118,6 @@ async def test_an_unreadable_checkpoint_at_start_opens_the_configured_data(moons
         await wait_until(pilot, lambda: error_messages(app))
         assert str(path) in error_messages(app)[0]
         await wait_ready(pilot)
-        assert app.trainer.config == moons and app.run_state == "idle"
+        assert trainer_of(app).config == moons and app.run_state == "idle"
         await train(pilot)
         assert app.run_state == "finished"

@@ -15,7 +15,7 @@ from clf_tui.tui.runner import Runner
 from clf_tui.tui.screens.lr_finder import LRFinderScreen
 from clf_tui.tui.widgets.config_form import ConfigForm
 
-from .conftest import COMPACT, WIDE, error_messages, notifications, train, wait_ready, wait_until
+from .conftest import COMPACT, WIDE, error_messages, notifications, train, trainer_of, wait_ready, wait_until
 
 
 def weights_and_optimizer(trainer: Trainer) -> dict[str, Any]:
@@ -45,7 +45,7 @@ async def test_l_shows_the_engines_suggestion_and_a_puts_it_in_the_form(moons: R
     app = ClfApp(moons)
     async with app.run_test(size=COMPACT) as pilot:
         await wait_ready(pilot)
-        before = weights_and_optimizer(app.trainer)
+        before = weights_and_optimizer(trainer_of(app))
         screen = await open_range_test(pilot)
         expected = find_lr(Trainer.from_config(moons))  # the same run, headless
         assert screen.result.lrs == expected.lrs and screen.result.losses == expected.losses
@@ -53,7 +53,7 @@ async def test_l_shows_the_engines_suggestion_and_a_puts_it_in_the_form(moons: R
         assert screen.rate == float(f"{expected.suggestion:.2g}")
         assert f"Suggested rate {expected.suggestion:.2g}:" in verdict(screen)
         assert "Ran on fresh weights and put them back" in verdict(screen)
-        assert_same_state(before, weights_and_optimizer(app.trainer))
+        assert_same_state(before, weights_and_optimizer(trainer_of(app)))
         assert app.query_one(ConfigForm).read_config().lr == moons.lr
 
         await pilot.press("a")
@@ -79,7 +79,7 @@ async def test_after_training_the_test_runs_on_fresh_weights_and_the_run_continu
     app = ClfApp(dataclasses.replace(moons, dropout=0.2))  # dropout draws from torch's generator
     async with app.run_test(size=WIDE) as pilot:
         await train(pilot)
-        trainer = app.trainer
+        trainer = trainer_of(app)
         before = weights_and_optimizer(trainer)
         losses = list(trainer.losses)
         screen = await open_range_test(pilot)
@@ -87,11 +87,11 @@ async def test_after_training_the_test_runs_on_fresh_weights_and_the_run_continu
         assert "Ran on fresh weights" in verdict(screen)
         with torch.random.fork_rng():  # building a trainer here seeds torch's generator, which the app's run uses
             assert screen.result.losses == find_lr(Trainer.from_config(trainer.config)).losses
-        assert app.trainer is trainer and trainer.total_epochs == 5 and trainer.losses == losses
+        assert trainer_of(app) is trainer and trainer.total_epochs == 5 and trainer.losses == losses
         assert_same_state(before, weights_and_optimizer(trainer))
         await pilot.press("escape")
         await train(pilot)  # the form is unchanged, so s continues the same run
-        assert app.trainer is trainer and trainer.total_epochs == 10
+        assert trainer_of(app) is trainer and trainer.total_epochs == 10
         uninterrupted = Trainer.from_config(trainer.config)
         uninterrupted.train(10)
         assert trainer.losses == uninterrupted.losses
@@ -103,7 +103,7 @@ async def test_with_other_settings_in_the_form_the_test_runs_on_fresh_weights_an
     app = ClfApp(moons)
     async with app.run_test(size=WIDE) as pilot:
         await train(pilot)
-        trainer = app.trainer
+        trainer = trainer_of(app)
         app.query_one("#field-hidden", Input).value = "8"
         await pilot.pause()
         screen = await open_range_test(pilot)
@@ -111,7 +111,7 @@ async def test_with_other_settings_in_the_form_the_test_runs_on_fresh_weights_an
         assert "Ran on fresh weights" in verdict(screen)
         expected = find_lr(Trainer.from_config(dataclasses.replace(moons, hidden=(8,))))
         assert screen.result.losses == expected.losses
-        assert app.trainer is trainer and trainer.config.hidden == moons.hidden and trainer.total_epochs == 5
+        assert trainer_of(app) is trainer and trainer.config.hidden == moons.hidden and trainer.total_epochs == 5
 
 
 async def test_while_a_run_holds_the_model_the_test_is_refused(moons: RunConfig) -> None:
@@ -133,11 +133,11 @@ async def test_without_a_run_l_builds_the_forms_run_and_tests_it(unloadable: Run
     app = ClfApp(unloadable)
     async with app.run_test(size=WIDE) as pilot:
         await wait_until(pilot, lambda: bool(error_messages(app)) and app.run_state == "idle")
-        assert app.trainer is None
+        assert trainer_of(app) is None
         app.query_one("#field-dataset", Input).value = "moons"
         app.query_one("#field-target", Input).value = ""
         await pilot.pause()
         screen = await open_range_test(pilot)
-        assert app.trainer is not None and app.trainer.data.name == "moons"
+        assert trainer_of(app) is not None and trainer_of(app).data.name == "moons"
         assert screen.result.suggestion is not None
         await wait_until(pilot, lambda: not app.query_one(Runner).busy and app.run_state == "idle")

@@ -13,7 +13,7 @@ from clf_tui.tui.app import ClfApp
 from clf_tui.tui.formatting import byte_size
 from clf_tui.tui.screens.model_summary import ModelSummaryScreen
 
-from .conftest import COMPACT, error_messages, notifications, wait_ready, wait_until
+from .conftest import COMPACT, error_messages, notifications, trainer_of, wait_ready, wait_until
 
 
 def screen_text(screen: ModelSummaryScreen) -> str:
@@ -29,8 +29,8 @@ async def test_m_lists_every_layer_and_the_total(moons: RunConfig) -> None:
         await pilot.press("m")
         screen = app.screen
         assert isinstance(screen, ModelSummaryScreen)
-        assert app.trainer is not None
-        model = app.trainer.model
+        assert trainer_of(app) is not None
+        model = trainer_of(app).model
         rows = [line.split() for line in screen_text(screen).splitlines()[2:] if line.strip()]
         assert [row[:2] for row in rows] == [[name, type(module).__name__] for name, module in model.named_children()]
         n_params = sum(p.numel() for p in model.parameters())
@@ -44,7 +44,7 @@ async def test_without_a_model_m_says_so(unloadable: RunConfig) -> None:
     async with app.run_test(size=COMPACT) as pilot:
         await wait_until(pilot, lambda: bool(error_messages(app)) and app.run_state == "idle")
         await pilot.press("m")
-        assert app.trainer is None
+        assert trainer_of(app) is None
         assert not isinstance(app.screen, ModelSummaryScreen)
         assert any("No model yet" in n.message for n in notifications(app))
 

@@ -6,11 +6,11 @@ from textual.worker import WorkerState
 
 from clf_tui.engine import RunConfig
 from clf_tui.tui.app import ClfApp
-from clf_tui.tui.runner import TRAINING_GROUP
+from clf_tui.tui.runner import LANE
 from clf_tui.tui.screens.confirm_quit import ConfirmQuit
 from clf_tui.tui.widgets.loss_chart import LossChart
 
-from .conftest import WIDE, wait_ready, wait_until
+from .conftest import WIDE, trainer_of, wait_ready, wait_until
 
 
 async def test_quit_while_training_asks_then_stops_the_run_and_exits() -> None:
@@ -28,8 +28,8 @@ async def test_quit_while_training_asks_then_stops_the_run_and_exits() -> None:
         assert app.run_state == "training"
         await pilot.press("q")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmQuit))
-        trainer = app.trainer
-        [training] = [worker for worker in app.workers if worker.group == TRAINING_GROUP]
+        trainer = trainer_of(app)
+        [training] = [worker for worker in app.workers if worker.group == LANE]
         await pilot.press("y")
     assert training.state == WorkerState.SUCCESS  # the run ended by itself, between two batches
     assert 0 < trainer.total_epochs < 100_000

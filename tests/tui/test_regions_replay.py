@@ -15,7 +15,7 @@ from clf_tui.tui.widgets.evaluation_panel import EvaluationPanel
 from clf_tui.tui.widgets.loss_chart import LossChart
 from clf_tui.tui.widgets.region_map import CONTOUR_MARK, RegionMap, _resample
 
-from .conftest import COMPACT, WIDE, notifications, train, wait_ready
+from .conftest import COMPACT, WIDE, notifications, train, trainer_of, wait_ready, wait_until
 
 MOONS = RunConfig(dataset="moons", n_samples=300, epochs=6, device="cpu")
 
@@ -32,14 +32,14 @@ async def test_every_epoch_is_kept_with_its_regions_and_the_map_draws_the_latest
         await train(pilot)
         runner = app.query_one(Runner)
         region_map = app.query_one(RegionMap)
-        records = runner.records
+        records = runner.session.records
         assert records.epochs == list(range(1, MOONS.epochs + 1))
         width, height = region_map.content_size
-        assert runner.region_size == (width, height - 1)  # the grid fits the pane, its legend line aside
+        assert runner.session.region_size == (width, height - 1)  # the grid fits the pane, its legend line aside
         latest = records.latest()
         assert latest.grid.shape == (height - 1, width)
         # The latest record holds the trained model's probabilities over its grid (to float16's precision).
-        expected = grid_probabilities(app.trainer, latest.grid)
+        expected = grid_probabilities(trainer_of(app), latest.grid)
         assert np.abs(latest.grid_prob.astype(np.float64) - expected).max() <= 2**-12
         assert region_map.grid == latest.grid
         for key in ("shift+left", "shift+left", "left"):
@@ -91,11 +91,11 @@ async def test_a_run_continued_while_replaying_keeps_the_replayed_epoch_until_as
         await train(pilot)  # six more epochs
         panel = app.query_one(EvaluationPanel)
         runner = app.query_one(Runner)
-        assert runner.records.epochs == list(range(1, 13))
+        assert runner.session.records.epochs == list(range(1, 13))
         assert panel.evaluation.epoch == 5
         await pilot.press("greater_than_sign")
         assert panel.evaluation.epoch == 12
-        y_true, y_prob = app.trainer.evaluate()
+        y_true, y_prob = trainer_of(app).evaluate()
         assert panel.report == BinaryEval(y_true, y_prob).at(app.threshold)
 
 
@@ -113,12 +113,13 @@ async def test_the_regions_page_fits_its_grid_to_the_pane_and_toggles_the_points
         await wait_ready(pilot)
         region_map = app.query_one(RegionMap)
         # Before training, the untrained model's regions.
-        assert region_map.grid is not None and "untrained" in region_map.border_subtitle
+        await wait_until(pilot, lambda: region_map.grid is not None)
+        assert "untrained" in region_map.border_subtitle
         await pilot.press("4")
-        await pilot.pause()
+        await wait_until(pilot, lambda: region_map.content_size[1] > 1 and region_map.grid.shape == (
+            region_map.content_size[1] - 1, region_map.content_size[0]))
         width, height = region_map.content_size
-        assert app.query_one(Runner).region_size == (width, height - 1)
-        assert region_map.grid.shape == (height - 1, width)
+        assert app.query_one(Runner).session.region_size == (width, height - 1)
         await train(pilot)
         before = drawn_rows(region_map)
         await pilot.press("t")
@@ -139,7 +140,7 @@ async def test_data_without_two_features_gets_the_reason_instead_of_a_map() -> N
         region_map = app.query_one(RegionMap)
         text = " ".join(region_map.render_line(y).text for y in range(region_map.size.height))
         assert "need data with exactly 2 features; this data has 30" in text
-        assert all(app.query_one(Runner).records.get(epoch).grid is None for epoch in (1, 2))
+        assert all(app.query_one(Runner).session.records.get(epoch).grid is None for epoch in (1, 2))
 
 
 @pytest.mark.parametrize("size", [COMPACT, WIDE])
@@ -149,10 +150,9 @@ async def test_a_resize_after_training_redraws_the_regions_at_the_new_size(size:
         await train(pilot)
         await pilot.press("4")
         await pilot.resize_terminal(size[0] + 20, size[1] + 6)
-        await pilot.pause()
-        await pilot.pause()
         region_map = app.query_one(RegionMap)
+        await wait_until(pilot, lambda: app.size == (size[0] + 20, size[1] + 6) and region_map.grid.shape == (
+            region_map.content_size[1] - 1, region_map.content_size[0]))
         width, height = region_map.content_size
-        assert region_map.grid.shape == (height - 1, width)
-        expected = grid_probabilities(app.trainer, region_map.grid)
+        expected = grid_probabilities(trainer_of(app), region_map.grid)
         assert np.allclose(_resample(expected, height - 1, width), region_map._probability, atol=1e-6)

@@ -14,11 +14,9 @@ from textual.pilot import Pilot
 
 from clf_tui.engine import RunConfig
 from clf_tui.tui.app import ClfApp
-from clf_tui.tui.messages import TrainerReady
-from clf_tui.tui.runner import Runner
 
 from .conftest import COMPACT, ENDED, WIDE, wait_ready, wait_until
-from .recorded import BINARY, BLOBS, MULTICLASS, SeededRun, seeded_run
+from .recorded import BINARY, BLOBS, MULTICLASS, SeededRun, replay_through_the_app, seeded_run
 
 DEEP = RunConfig(dataset="moons", n_samples=400, hidden=(64, 32, 16, 8, 8, 4), dropout=0.1, loss="nll", device="cpu")
 """An MLP too long for the summary screen at 80 x 24, so that it scrolls."""
@@ -52,13 +50,7 @@ def replay(run: SeededRun, keys: Iterable[str] = ()) -> Callable[[Pilot], Awaita
         app = pilot.app
         assert isinstance(app, ClfApp)
         await wait_ready(pilot)
-        runner = app.query_one(Runner)
-        # As a training worker does: the trainer it built first (so the panes drawn from the model show the
-        # trained one), then the run's events, each evaluation kept for replay.
-        app.post_message(TrainerReady(run.trainer, origin="config"))
-        runner.records = run.records
-        for event in run.events:
-            runner.forward(event)
+        replay_through_the_app(app, run)
         await wait_until(pilot, lambda: app.run_state in ENDED)
         await pilot.press(*keys)
         await pilot.pause()

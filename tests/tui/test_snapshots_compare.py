@@ -15,6 +15,7 @@ from textual.widgets import Input
 
 from clf_tui.engine.comparison import CompareEvent
 from clf_tui.tui.app import ClfApp
+from clf_tui.tui.messages import CompareProgressed
 from clf_tui.tui.screens.compare import CompareScreen
 
 from .conftest import COMPACT, WIDE, steady_cursors, wait_ready, wait_until
@@ -44,7 +45,7 @@ def open_compare(variants: Sequence[str], events: Sequence[CompareEvent] = (),
         if events:
             screen.query_one("#compare-progress").add_class("-shown")
             for event in events:
-                screen.post_message(CompareScreen.Progressed(event))
+                screen.post_message(CompareProgressed(event))
             await wait_until(pilot, lambda: screen.query_one("#compare-results").has_class("-shown"))
         await pilot.press(*keys)
         await pilot.pause()

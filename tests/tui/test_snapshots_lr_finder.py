@@ -9,7 +9,8 @@ from __future__ import annotations
 from textual.pilot import Pilot
 
 from clf_tui.tui.app import ClfApp
-from clf_tui.tui.messages import LRRangeTested
+from clf_tui.engine.session import RangeTested
+from clf_tui.tui.messages import RangeTestEnded
 from clf_tui.tui.screens.lr_finder import LRFinderScreen
 
 from .conftest import COMPACT, WIDE, wait_ready, wait_until
@@ -18,7 +19,7 @@ from .recorded import RANGE_TEST, range_test
 
 async def open_range_test(pilot: Pilot) -> None:
     await wait_ready(pilot)
-    pilot.app.post_message(LRRangeTested(range_test(), 0))
+    pilot.app.post_message(RangeTestEnded(RangeTested(range_test(), 0)))
     await wait_until(pilot, lambda: isinstance(pilot.app.screen, LRFinderScreen))
     await pilot.pause()
 

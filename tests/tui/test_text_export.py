@@ -25,7 +25,7 @@ from clf_tui.tui.widgets.region_map import CONTOUR_MARK, RegionMap, _resample
 from clf_tui.tui.runner import Runner
 from clf_tui.tui.widgets.status_bar import StatusBar
 
-from .conftest import COMPACT, error_messages, notifications, train, type_path, wait_ready, wait_until
+from .conftest import COMPACT, error_messages, notifications, train, trainer_of, type_path, wait_ready, wait_until
 
 ESCAPE = "\x1b"
 
@@ -40,8 +40,8 @@ async def export(pilot, path: Path) -> None:
 
 def view_of(app: ClfApp) -> str:
     """The text the app would save now, rendered straight from its panes."""
-    assert app.trainer is not None
-    return render_view(run=app.query_one(StatusBar).summary, config=app.trainer.config,
+    assert trainer_of(app) is not None
+    return render_view(run=app.query_one(StatusBar).summary, config=trainer_of(app).config,
                        loss=app.query_one(LossChart), evaluation=app.query_one(EvaluationPanel),
                        regions=app.query_one(RegionMap))
 
@@ -70,14 +70,14 @@ async def test_x_saves_the_charts_and_the_engines_counts_at_the_apps_threshold(
         text = (tmp_path / "view.txt").read_text(encoding="utf-8")
         assert any(n.title == "View saved" for n in notifications(app))
 
-        assert app.trainer is not None
-        y_true, y_prob = app.trainer.evaluate()
+        assert trainer_of(app) is not None
+        y_true, y_prob = trainer_of(app).evaluate()
         evaluation = BinaryEval(y_true, y_prob)
         report = evaluation.at(app.threshold)
         assert app.threshold == 0.53
         assert ESCAPE not in text
         assert f"epoch {moons.epochs} · threshold 0.53" in text
-        assert settings_of(text) == app.trainer.config
+        assert settings_of(text) == trainer_of(app).config
         matrix = text[text.index("confusion at threshold 0.53 · epoch 5"):].splitlines()
         counts = [int(n) for line in matrix[2:4] for n in re.findall(r"(\d+)\s+\d+\.\d%", line)]
         assert counts == [report.tn, report.fp, report.fn, report.tp]
@@ -92,7 +92,7 @@ async def test_x_saves_the_charts_and_the_engines_counts_at_the_apps_threshold(
         regions = text[text.index("regions · • P = 0.53 · validation · epoch 5"):].splitlines()
         rows = regions[1:21][::-1]
         assert all(len(row) <= 80 for row in rows)
-        grid_prob = app.query_one(Runner).records.latest().grid_prob.astype(np.float32)
+        grid_prob = app.query_one(Runner).session.records.latest().grid_prob.astype(np.float32)
         contour = contour_cells(_resample(grid_prob, 20, 80), app.threshold)
         drawn = np.array([[char == CONTOUR_MARK for char in row.ljust(80)] for row in rows])
         assert drawn.any() and not (drawn & ~contour).any()
@@ -111,9 +111,9 @@ async def test_a_multiclass_view_names_the_class_against_the_rest(tmp_path: Path
         await export(pilot, tmp_path / "iris.txt")
         text = (tmp_path / "iris.txt").read_text(encoding="utf-8")
 
-        assert app.trainer is not None
-        y_true, y_prob = app.trainer.evaluate()
-        names = app.trainer.data.class_names
+        assert trainer_of(app) is not None
+        y_true, y_prob = trainer_of(app).evaluate()
+        names = trainer_of(app).data.class_names
         positive = app.positive_class
         assert positive == 2
         assert ESCAPE not in text
@@ -137,6 +137,8 @@ async def test_x_during_a_run_saves_the_view_and_the_run_goes_on(moons: RunConfi
         panel = app.query_one(EvaluationPanel)
         await wait_until(pilot, lambda: panel.evaluation is not None)
         app.action_pause()
+        # Paused between two batches, the run posts what it holds: the panes then show its last epoch.
+        await wait_until(pilot, lambda: panel.evaluation.epoch == trainer_of(app).total_epochs > 0)
         await export(pilot, tmp_path / "live.txt")
         assert app.run_state == "paused" and any(n.title == "View saved" for n in notifications(app))
         text = (tmp_path / "live.txt").read_text()

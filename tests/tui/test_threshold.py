@@ -13,7 +13,7 @@ from clf_tui.tui.widgets.curve_chart import CurveChart
 from clf_tui.tui.widgets.evaluation_panel import EvaluationPanel
 from clf_tui.tui.widgets.probability_view import ProbabilityView
 
-from .conftest import WIDE, notifications, train
+from .conftest import WIDE, notifications, train, trainer_of
 
 
 def assert_shows(app: ClfApp, expected: BinaryReport) -> None:
@@ -34,7 +34,7 @@ async def trained(moons: RunConfig):
     app = ClfApp(moons)
     async with app.run_test(size=WIDE) as pilot:
         await train(pilot)
-        y_true, y_prob = app.trainer.evaluate()
+        y_true, y_prob = trainer_of(app).evaluate()
         yield pilot, BinaryEval(y_true, y_prob)
 
 
@@ -105,7 +105,7 @@ async def test_multiclass_threshold_keys_drive_one_class_against_the_rest() -> N
     app = ClfApp(RunConfig(dataset="iris", epochs=5, device="cpu"))
     async with app.run_test(size=WIDE) as pilot:
         await train(pilot)
-        y_true, y_prob = app.trainer.evaluate()
+        y_true, y_prob = trainer_of(app).evaluate()
         panel = app.query_one(EvaluationPanel)
         assert app.positive_class == 1
         await pilot.press("right_square_bracket")

@@ -13,7 +13,7 @@ from clf_tui.tui.widgets.evaluation_panel import EvaluationPanel
 from clf_tui.tui.widgets.loss_chart import LossChart
 from clf_tui.tui.widgets.status_bar import StatusBar
 
-from .conftest import COMPACT, WIDE, train, wait_ready, wait_until
+from .conftest import COMPACT, WIDE, train, trainer_of, wait_ready, wait_until
 
 
 def logged_epochs(log: EpochLog) -> list[int]:
@@ -33,7 +33,7 @@ async def test_a_run_trains_to_completion_with_one_log_line_per_epoch(moons: Run
         await train(pilot)
 
         assert app.run_state == "finished"
-        assert app.trainer is not None and app.trainer.total_epochs == 5
+        assert trainer_of(app) is not None and trainer_of(app).total_epochs == 5
         assert epoch_numbers(app) == [1, 2, 3, 4, 5]
         log = [line.plain for line in app.query_one(EpochLog).lines]
         assert any(line.startswith("training on cpu") for line in log)
@@ -47,7 +47,7 @@ async def test_the_confusion_matrix_shows_the_engines_counts_at_the_threshold(mo
     async with app.run_test(size=WIDE) as pilot:
         await train(pilot)
 
-        y_true, y_prob = app.trainer.evaluate()
+        y_true, y_prob = trainer_of(app).evaluate()
         expected = BinaryEval(y_true, y_prob).at(0.5)
         report = app.query_one(EvaluationPanel).report
         assert (report.tn, report.fp, report.fn, report.tp) == (expected.tn, expected.fp, expected.fn, expected.tp)
@@ -63,16 +63,16 @@ async def test_the_loss_chart_keeps_every_epoch_of_a_short_run(moons: RunConfig)
         await train(pilot)
         chart = app.query_one(LossChart)
         assert chart.epochs == [1, 2, 3, 4, 5]
-        assert chart.train_losses == app.trainer.losses
+        assert chart.train_losses == trainer_of(app).losses
 
 
 async def test_training_again_continues_the_run(moons: RunConfig) -> None:
     app = ClfApp(moons)
     async with app.run_test(size=WIDE) as pilot:
         await train(pilot)
-        first = app.trainer
+        first = trainer_of(app)
         await train(pilot)
-        assert app.trainer is first and first.total_epochs == 10
+        assert trainer_of(app) is first and first.total_epochs == 10
         assert epoch_numbers(app) == list(range(1, 11))
 
 
@@ -80,14 +80,14 @@ async def test_a_changed_setting_starts_a_new_run(moons: RunConfig) -> None:
     app = ClfApp(moons)
     async with app.run_test(size=WIDE) as pilot:
         await train(pilot)
-        first = app.trainer
+        first = trainer_of(app)
         await pilot.press("e")
         lr = app.query_one("#field-lr")
         lr.value = "0.05"
         await pilot.press("escape")
         await train(pilot)
-        assert app.trainer is not first
-        assert app.trainer.config.lr == 0.05 and app.trainer.total_epochs == 5
+        assert trainer_of(app) is not first
+        assert trainer_of(app).config.lr == 0.05 and trainer_of(app).total_epochs == 5
 
 
 async def test_pause_holds_the_run_resume_continues_it_and_stop_ends_it() -> None:
@@ -99,7 +99,7 @@ async def test_pause_holds_the_run_resume_continues_it_and_stop_ends_it() -> Non
         await pilot.press("p")
         log = app.query_one(EpochLog)
         # The run blocks at its next batch, after posting the epochs it held: wait until the log shows them all.
-        await wait_until(pilot, lambda: app.run_state == "paused" and logged_epochs(log)[-1:] == [app.trainer.total_epochs])
+        await wait_until(pilot, lambda: app.run_state == "paused" and logged_epochs(log)[-1:] == [trainer_of(app).total_epochs])
         await pilot.pause(0.3)
         held = len(app.query_one(EpochLog).lines)
         await pilot.pause(0.3)

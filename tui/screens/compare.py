@@ -2,37 +2,31 @@
 
 from __future__ import annotations
 
-import traceback
-
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Grid, VerticalScroll
 from textual.events import Resize
 from textual.geometry import Size
-from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, ProgressBar, Static
-from textual.worker import Worker, WorkerState, get_current_worker
 
 from clf_tui.compare_report import comparison_table
-from clf_tui.engine import ClfError, RunConfig, RunControl
+from clf_tui.engine import ClfError, RunConfig
 from clf_tui.engine.comparison import (
-    MAX_CONFIGS, CompareEvent, ComparisonEnded, ComparisonStarted, SeedsEpochEnded, apply_overrides, check_same_data,
-    check_sizes,
+    MAX_CONFIGS, ComparisonEnded, ComparisonStarted, SeedsEpochEnded, apply_overrides, check_same_data, check_sizes,
 )
 
-from ..throttle import Throttle
+from .. import messages
+from ..messages import Job
+from ..runner import Runner
 from ..widgets.box_plot_view import BoxPlotView
 from ..widgets.compare_chart import CompareChart
 
 WIDE = Size(120, 36)
 """From this terminal size the results sit side by side; below it they stack and the screen scrolls."""
 DEFAULT_SEEDS = 5
-PROGRESS_INTERVAL_S = 0.1
-"""The worker posts epoch progress at most this often: a fast comparison ends thousands of epochs a second."""
 PLACEHOLDERS = ("e.g. loss=mse", "e.g. optimizer=sgd lr=0.1", "e.g. hidden=64,64 dropout=0.2")
-GROUP = "compare"
 HINT = ("Enter compares the base configuration with each variant (settings written as name=value) over the seeds, "
         "on the same data and with the same seeds.")
 
@@ -47,7 +41,7 @@ def describe(cfg: RunConfig) -> str:
 
 
 class CompareScreen(ModalScreen[None]):
-    """Compares runs without touching the app's trainer: its own worker builds, trains and discards the models.
+    """Compares runs without touching the app's run: the runner's compare job builds, trains and discards the models.
 
     Each configuration's seeds train as one batched model (``clf_tui.engine.compare``);
     the results are the loss curves overlaid, the table of mean ± std and the box plots.
@@ -131,16 +125,10 @@ class CompareScreen(ModalScreen[None]):
     }
     """
 
-    class Progressed(Message):
-        """An event of the comparison running in the worker."""
-
-        def __init__(self, event: CompareEvent) -> None:
-            super().__init__()
-            self.event = event
-
-    def __init__(self, base: RunConfig) -> None:
+    def __init__(self, base: RunConfig, runner: Runner) -> None:
         super().__init__()
         self._base = base
+        self._runner = runner
         self._labels: tuple[str, ...] = ()
         self._offsets: list[int] = []
 
@@ -174,8 +162,8 @@ class CompareScreen(ModalScreen[None]):
 
     @property
     def running(self) -> bool:
-        """Whether the comparison's worker is still at work (a cancelled one until its thread has ended)."""
-        return any(worker.group == GROUP and not worker.is_finished for worker in self.workers)
+        """Whether the comparison is still at work (a cancelled one until its thread has ended)."""
+        return self._runner.comparing
 
     # -- keys ------------------------------------------------------------------------
 
@@ -198,16 +186,13 @@ class CompareScreen(ModalScreen[None]):
         bar = self.query_one(ProgressBar)
         bar.update(total=None, progress=0)
         bar.add_class("-shown")
-        self._compare(configs, labels, n_seeds)
+        self._runner.compare(configs, n_seeds, labels, reply_to=self)
 
     def action_cancel_or_close(self) -> None:
         """Cancel a running comparison; close when none runs, or when Escape comes again while it cancels."""
-        workers = [worker for worker in self.workers if worker.group == GROUP and not worker.is_finished]
-        if not workers or all(worker.cancelled_event.is_set() for worker in workers):
+        if not self._runner.cancel_comparison():
             self.dismiss()  # a thread still cancelling ends after its batch; what it posts then goes nowhere
             return
-        for worker in workers:  # the run stops after its batch and says so; the thread ends by itself
-            worker.cancelled_event.set()
         self._set_status("cancelling after the current batch… (Escape again closes)")
 
     def _read(self) -> tuple[list[RunConfig], list[str], int]:
@@ -233,24 +218,10 @@ class CompareScreen(ModalScreen[None]):
         check_same_data(configs)
         return configs, labels, n_seeds
 
-    # -- the worker and what it reports ------------------------------------------------
+    # -- what the comparison reports ------------------------------------------------
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group=GROUP)
-    def _compare(self, configs: list[RunConfig], labels: list[str], n_seeds: int) -> None:
-        import torch  # the app has loaded it by now
-
-        from clf_tui.engine.compare import compare
-
-        control = RunControl(stop_event=get_current_worker().cancelled_event)
-        progress = Throttle(PROGRESS_INTERVAL_S)
-        # Building each seed's model seeds torch's generators, from which the app's run draws its dropout.
-        with torch.random.fork_rng():
-            for event in compare(configs, n_seeds, labels=labels, control=control):
-                if not isinstance(event, SeedsEpochEnded) or progress.ready():
-                    self.post_message(self.Progressed(event))
-
-    @on(Progressed)
-    def _progressed(self, message: Progressed) -> None:
+    @on(messages.CompareProgressed)
+    def _progressed(self, message: messages.CompareProgressed) -> None:
         event = message.event
         bar = self.query_one(ProgressBar)
         if isinstance(event, ComparisonStarted):
@@ -282,20 +253,14 @@ class CompareScreen(ModalScreen[None]):
         if not self.has_class("-wide"):
             self.call_after_refresh(results.scroll_visible, top=True, animate=False)
 
-    @on(Worker.StateChanged)
-    def _worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """A failure of the worker, told in the status line and a notification; the screen stays up."""
-        error = event.worker.error if event.state == WorkerState.ERROR else None
-        if error is None:
+    @on(messages.JobEnded)
+    def _job_ended(self, message: messages.JobEnded) -> None:
+        """A failure of the comparison (the runner has notified it), told in the status line too."""
+        error = message.error
+        if message.job is not Job.COMPARE or error is None:
             return
-        title = "Comparison failed"
-        if isinstance(error, ClfError):
-            text = error.message
-        else:  # a bug: its type in the message, its traceback in the log
-            text, title = f"{type(error).__name__}: {error}", f"{title} (unexpected)"
-            self.log.error("".join(traceback.format_exception(error)))
+        text = error.message if isinstance(error, ClfError) else f"{type(error).__name__}: {error}"
         self._set_status(f"failed: {text}", error=True)
-        self.notify(text, title=title, severity="error", timeout=12, markup=False)
 
     def _set_status(self, text: str, *, error: bool = False) -> None:
         status = self.query_one("#compare-status", Static)

@@ -16,7 +16,7 @@ from clf_tui.datasets.record import DataSplit, Scaler
 from clf_tui.engine.drilldown import CellSamples, ConfusedPair, DrillDown
 
 from .. import formatting
-from ..evaluation import Evaluation
+from clf_tui.engine.evaluation import Evaluation
 from ..widgets.cell_picker import CellPicker
 from ..widgets.sample_table import SampleTable
 

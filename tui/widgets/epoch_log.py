@@ -1,8 +1,9 @@
-"""EpochLog: one line per epoch plus the run's events, bounded, redrawn in throttled batches."""
+"""EpochLog: one line per epoch plus the run's events, bounded, drawn as they arrive (a fast run's epochs in batches)."""
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 
 from rich.text import Text
 from textual import events
@@ -19,10 +20,10 @@ MAX_LINES = 1000
 class EpochLog(Widget):
     """The run's log, showing its newest lines under the epoch columns' names; the mouse wheel scrolls back.
 
-    Lines are added as events arrive and drawn by ``flush``, which the app calls a few
-    times a second. It draws only the lines that fit and never changes its own size,
-    so a new line costs one repaint of this pane, not a new layout of the screen
-    (as a scrolling log's growing virtual height would).
+    Lines are added as events arrive (a fast run's epochs a few times a second, together).
+    It draws only the lines that fit and never changes its own size, so new lines cost
+    one repaint of this pane, not a new layout of the screen (as a scrolling log's
+    growing virtual height would).
     """
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -30,7 +31,6 @@ class EpochLog(Widget):
         self.lines: deque[Text] = deque(maxlen=MAX_LINES)
         self.header: Text | None = None
         self._scroll_back = 0
-        self._unseen = 0
 
     def set_header(self, binary: bool) -> None:
         """Name the columns of the epoch lines; the names stay on the top row."""
@@ -38,30 +38,18 @@ class EpochLog(Widget):
         self.header = Text(f"epoch  train    val   acc {score:>5} samples/s", style="bold")
         self.refresh()
 
-    def add_epoch(self, event: EpochEnded) -> None:
-        metrics = event.metrics
-        score = metrics.get("auroc", metrics.get("macro_f1"))
-        self._add(Text(
-            f"{event.epoch:>5} {formatting.loss(event.train_loss):>6} {formatting.loss(event.val_loss):>6} "
-            f"{formatting.rate(metrics.get('accuracy')):>5} {formatting.rate(score):>5} "
-            f"{formatting.si(event.samples_per_s):>9}"
-        ))
+    def add_epochs(self, events: Iterable[EpochEnded]) -> None:
+        self._add([_epoch_line(event) for event in events])
 
     def add_note(self, message: str, style: str = "italic") -> None:
         """A line about the run itself: started, saved, stopped, diverged."""
-        self._add(Text(message, style=style))
+        self._add([Text(message, style=style)])
 
-    def flush(self) -> None:
-        """Repaint if lines arrived since the last flush."""
-        if self._unseen:
-            if self._scroll_back:  # keep the lines the reader scrolled back to in view
-                self._scroll_back = min(self._scroll_back + self._unseen, len(self.lines) - 1)
-            self._unseen = 0
-            self.refresh()
-
-    def _add(self, line: Text) -> None:
-        self.lines.append(line)
-        self._unseen += 1
+    def _add(self, lines: list[Text]) -> None:
+        self.lines.extend(lines)
+        if self._scroll_back:  # keep the lines the reader scrolled back to in view
+            self._scroll_back = min(self._scroll_back + len(lines), len(self.lines) - 1)
+        self.refresh()
 
     def render(self) -> Text:
         width, height = max(self.size.width, 1), self.size.height - (self.header is not None)
@@ -86,3 +74,11 @@ class EpochLog(Widget):
         self._scroll_back = min(max(self._scroll_back + lines, 0), max(len(self.lines) - 1, 0))
         self.border_subtitle = f"{self._scroll_back} lines back (wheel down returns)" if self._scroll_back else ""
         self.refresh()
+
+
+def _epoch_line(event: EpochEnded) -> Text:
+    metrics = event.metrics
+    score = metrics.get("auroc", metrics.get("macro_f1"))
+    return Text(f"{event.epoch:>5} {formatting.loss(event.train_loss):>6} {formatting.loss(event.val_loss):>6} "
+                f"{formatting.rate(metrics.get('accuracy')):>5} {formatting.rate(score):>5} "
+                f"{formatting.si(event.samples_per_s):>9}")

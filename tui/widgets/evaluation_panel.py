@@ -5,11 +5,12 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Container
+from textual.reactive import reactive
 
+from clf_tui.engine.evaluation import Evaluation
 from clf_tui.engine.metrics import BinaryEval, BinaryReport
 
 from .. import formatting
-from ..evaluation import Evaluation
 from .confusion_matrix_view import ConfusionMatrixView
 from .curve_chart import CurveChart
 from .probability_view import ProbabilityView
@@ -18,16 +19,18 @@ from .probability_view import ProbabilityView
 class EvaluationPanel(Container):
     """Shows one Evaluation at ``threshold``, with class ``positive`` against the rest.
 
-    The threshold is view state, not training config: ``show`` (a new evaluation, or another
-    positive class) sets curves and histograms once; ``set_threshold`` then recounts the
-    matrix and moves the markers in O(log n), never passing over the samples.
+    The threshold is view state, not training config: ``show`` (a new evaluation) and a new
+    ``positive`` class set curves and histograms once; a new ``threshold`` then recounts the
+    matrix and moves the markers in O(log n), never passing over the samples. The app binds
+    both to its own.
     """
+
+    threshold: reactive[float] = reactive(0.5, init=False)
+    positive: reactive[int] = reactive(1, init=False)
+    """The class scored against the rest: always 1 for binary tasks, chosen for multiclass ones."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.threshold = 0.5
-        self.positive = 1
-        """The class scored against the rest: always 1 for binary tasks, chosen for multiclass ones."""
         self.report: BinaryReport | None = None
         """The counts and rates shown, at ``threshold``."""
         self._evaluation: Evaluation | None = None
@@ -54,42 +57,47 @@ class EvaluationPanel(Container):
     @property
     def binary(self) -> BinaryEval | None:
         """The sorted evaluation of the positive class against the rest, if there is an evaluation."""
-        return None if self._evaluation is None else self._evaluation.binary(self.positive)
+        return None if self._evaluation is None else self._evaluation.binary(self._shown_class())
 
     def show(self, evaluation: Evaluation, note: str = "") -> None:
         """Show ``evaluation`` at the current threshold; ``note`` follows its epoch under the matrix."""
         self._evaluation = evaluation
         self._note = note
-        self.positive = 1 if evaluation.is_binary else min(self.positive, evaluation.n_classes - 1)
         self.set_class(not evaluation.is_binary, "-multiclass")
         self._show_positive_class()
 
-    def cycle_class(self, step: int) -> None:
-        """Multiclass: score the class ``step`` places on against the rest."""
-        if self._evaluation is not None and not self._evaluation.is_binary:
-            self.positive = (self.positive + step) % self._evaluation.n_classes
+    def watch_positive(self) -> None:
+        if self._evaluation is not None:
             self._show_positive_class()
 
-    def set_threshold(self, threshold: float) -> BinaryReport | None:
-        """Recount everything at ``threshold`` (clamped to [0, 1]); the report, or None before any evaluation."""
-        self.threshold = min(max(threshold, 0.0), 1.0)
+    def watch_threshold(self) -> None:
+        self._recount()
+
+    def _shown_class(self) -> int:
+        """``positive``, or the last class of an evaluation with fewer (until the app's own catches up)."""
+        evaluation = self._evaluation
+        assert evaluation is not None
+        return 1 if evaluation.is_binary else min(self.positive, evaluation.n_classes - 1)
+
+    def _recount(self) -> None:
+        """Recount everything at the threshold."""
         evaluation = self._evaluation
         if evaluation is None:
-            return None
-        report = evaluation.binary(self.positive).at(self.threshold)
+            return
+        positive = self._shown_class()
+        report = evaluation.binary(positive).at(self.threshold)
         confusion = self._confusion
         if evaluation.multiclass is None:
             confusion.show_binary(report, evaluation.class_names)
             confusion.border_title = f"confusion at threshold {formatting.threshold(self.threshold)}"
         else:
-            confusion.show_multiclass(evaluation.multiclass, evaluation.class_names, self.positive, report)
+            confusion.show_multiclass(evaluation.multiclass, evaluation.class_names, positive, report)
             confusion.border_title = f"confusion (argmax) · accuracy {formatting.rate(evaluation.multiclass.accuracy)}"
         confusion.border_subtitle = " · ".join(part for part in (f"epoch {evaluation.epoch}", self._note) if part)
         self._roc.set_point(report)
         self._pr.set_point(report)
         self._probability.set_threshold(self.threshold)
         self.report = report
-        return report
 
     def clear(self) -> None:
         """Show nothing until the next evaluation (the threshold stays)."""
@@ -106,14 +114,15 @@ class EvaluationPanel(Container):
     def _show_positive_class(self) -> None:
         evaluation = self._evaluation
         assert evaluation is not None
-        binary = evaluation.binary(self.positive)
-        name = evaluation.class_names[self.positive]
+        positive = self._shown_class()
+        binary = evaluation.binary(positive)
+        name = evaluation.class_names[positive]
         subject = "" if evaluation.is_binary else f"{name} vs rest"
         self._roc.set_curve(binary, subject)
         self._pr.set_curve(binary, subject)
-        scores, is_positive = evaluation.scores(self.positive)
+        scores, is_positive = evaluation.scores(positive)
         negative = evaluation.class_names[0] if evaluation.is_binary else "rest"
         self._probability.set_scores(scores, is_positive, (negative, name))
         title = f"P({name}) per true class" if evaluation.is_binary else f"P({name}), {subject}"
         self._probability.border_title = Text(title)  # class names come from the data: never markup
-        self.set_threshold(self.threshold)
+        self._recount()

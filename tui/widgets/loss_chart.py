@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from textual_plotext import PlotextPlot
 
 from clf_tui.engine.events import EpochEnded
@@ -11,7 +13,8 @@ MAX_POINTS = 600
 
 
 class LossChart(PlotextPlot):
-    """Keeps only the points it draws and redraws from them when ``flush`` finds new ones."""
+    """Keeps only the points it draws, and draws them again whenever they change (the runner sends a fast run's
+    epochs a few times a second, together)."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -21,7 +24,6 @@ class LossChart(PlotextPlot):
         self._val: list[float | None] = []
         self._stride = 1
         self._marked: int | None = None
-        self._dirty = True
 
     @property
     def epochs(self) -> list[int]:
@@ -32,17 +34,18 @@ class LossChart(PlotextPlot):
     def train_losses(self) -> list[float]:
         return list(self._train)
 
-    def add_epoch(self, event: EpochEnded) -> None:
-        """Record an epoch's losses (every ``stride``-th epoch once the chart is full)."""
-        if self._epochs and event.epoch - self._epochs[-1] < self._stride:
-            return
-        self._epochs.append(event.epoch)
-        self._train.append(event.train_loss)
-        self._val.append(event.val_loss)
-        if len(self._epochs) > MAX_POINTS:
-            del self._epochs[1::2], self._train[1::2], self._val[1::2]
-            self._stride *= 2
-        self._dirty = True
+    def add_epochs(self, events: Iterable[EpochEnded]) -> None:
+        """Record the epochs' losses (every ``stride``-th epoch once the chart is full), and draw them."""
+        for event in events:
+            if self._epochs and event.epoch - self._epochs[-1] < self._stride:
+                continue
+            self._epochs.append(event.epoch)
+            self._train.append(event.train_loss)
+            self._val.append(event.val_loss)
+            if len(self._epochs) > MAX_POINTS:
+                del self._epochs[1::2], self._train[1::2], self._val[1::2]
+                self._stride *= 2
+        self._plot_points()
 
     def clear(self) -> None:
         self._epochs.clear()
@@ -50,19 +53,15 @@ class LossChart(PlotextPlot):
         self._val.clear()
         self._stride = 1
         self._marked = None
-        self._dirty = True
+        self._plot_points()
 
     def mark_epoch(self, epoch: int | None) -> None:
-        """Draw a vertical line at ``epoch`` (the one replayed), or none; redraws at once."""
+        """Draw a vertical line at ``epoch`` (the one replayed), or none."""
         self._marked = epoch
-        self._dirty = True
-        self.flush()
+        self._plot_points()
 
-    def flush(self) -> None:
-        """Redraw if points arrived since the last redraw."""
-        if not self._dirty:
-            return
-        self._dirty = False
+    def _plot_points(self) -> None:
+        """Hand the points to plotext; it draws them on the next refresh, at most once a frame."""
         plt = self.plt
         plt.clear_data()
         plt.xlabel("epoch")
@@ -77,7 +76,7 @@ class LossChart(PlotextPlot):
         self.refresh()
 
     def on_mount(self) -> None:  # PlotextPlot's own on_mount runs too (Textual calls each class's handler)
-        self.flush()
+        self._plot_points()
 
 
 def epoch_ticks(first: int, last: int, n_ticks: int = 5) -> list[int]:

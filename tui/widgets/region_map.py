@@ -13,6 +13,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.color import Color
 from textual.message import Message
+from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -51,14 +52,16 @@ class RegionMap(Widget):
     }
     """
 
+    threshold: reactive[float] = reactive(0.5, init=False)
+    positive: reactive[int] = reactive(1, init=False)
+    """Multiclass: whose P(class) = threshold the contour follows."""
+
     class Resized(Message):
         """The pane changed size (it is shown, hidden or resized), so the grid to compute may change too."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.border_title = "decision regions"
-        self.threshold = 0.5
-        self.positive = 1
         self.points: PointSet = "validation"
         self._grid: RegionGrid | None = None
         self._probability: np.ndarray | None = None
@@ -103,13 +106,10 @@ class RegionMap(Widget):
         self.border_subtitle = ""
         self._changed()
 
-    def set_threshold(self, threshold: float) -> None:
-        self.threshold = threshold
+    def watch_threshold(self) -> None:
         self._changed()
 
-    def set_positive(self, positive: int) -> None:
-        """Multiclass: whose P(class) = threshold the contour follows."""
-        self.positive = positive
+    def watch_positive(self) -> None:
         self._changed()
 
     def toggle_points(self) -> PointSet:
@@ -128,7 +128,7 @@ class RegionMap(Widget):
             return
         class_names = self._data[1]
         multiclass = self._probability.ndim == 3
-        subject = f"P({class_names[self.positive]})" if multiclass else "P"
+        subject = f"P({class_names[self._shown_class()]})" if multiclass else "P"
         self.border_title = Text(f"regions · {CONTOUR_MARK} {subject} = {formatting.threshold(self.threshold)} "
                                  f"· {self.points}")
 
@@ -224,7 +224,12 @@ class RegionMap(Widget):
         return probability.argmax(axis=2), np.clip((top - 1 / k) / (1 - 1 / k), 0.0, 1.0)
 
     def _positive_probability(self, probability: np.ndarray) -> np.ndarray:
-        return probability if probability.ndim == 2 else probability[:, :, self.positive]
+        return probability if probability.ndim == 2 else probability[:, :, self._shown_class()]
+
+    def _shown_class(self) -> int:
+        """``positive``, or the last class of a grid with fewer (until the app's own catches up)."""
+        assert self._probability is not None
+        return min(self.positive, self._probability.shape[2] - 1) if self._probability.ndim == 3 else 1
 
     def _point_marks(self, width: int, height: int) -> np.ndarray:
         """Per cell, the class whose points are most frequent there, or -1 where there are none."""

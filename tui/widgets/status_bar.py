@@ -45,6 +45,11 @@ class StatusBar(Widget):
         self._trained_s = 0.0
         self._epoch_started_at: float | None = None
 
+    @property
+    def epoch(self) -> int:
+        """The last epoch trained."""
+        return self._epoch
+
     def set_state(self, state: RunState) -> None:
         self.state = state
         self._epoch_started_at = time.monotonic() if state == "training" else None
@@ -65,7 +70,7 @@ class StatusBar(Widget):
         self.set_state("training")
 
     def epoch_ended(self, event: EpochEnded) -> None:
-        """Record an epoch; the app refreshes the bar on its own throttled schedule."""
+        """Record an epoch; the bar redraws on the app's clock."""
         self._epoch = event.epoch
         self._end_epoch = max(self._end_epoch, event.epoch)
         self._samples_per_s = event.samples_per_s

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import confusion_matrix, roc_auc_score
 
-from clf_tui.tui.evaluation import Evaluation
+from clf_tui.engine.evaluation import Evaluation
 
 
 def test_binary_tasks_score_the_probability_of_class_one() -> None:
