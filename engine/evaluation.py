@@ -1,10 +1,14 @@
-"""Evaluation: one epoch's validation predictions and the engine's sorted evaluations of them, built once per epoch."""
+"""Evaluation: one epoch's validation predictions, evaluated once (sorted) so that every threshold costs O(log n); for a
+multiclass task, each class against the rest."""
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
-from clf_tui.engine.metrics import BinaryEval, MulticlassEval
+from .errors import ClfError
+from .metrics import BinaryEval, MulticlassEval
 
 
 class Evaluation:
@@ -16,15 +20,16 @@ class Evaluation:
     """
 
     def __init__(self, epoch: int, y_true: np.ndarray, y_prob: np.ndarray, class_names: tuple[str, ...]) -> None:
-        """Raises ValueError when the probabilities are not all finite (a diverged model)."""
+        """Raises ClfError when the probabilities are not all finite (a diverged model)."""
         if not np.isfinite(y_prob).all():
-            raise ValueError(f"the probabilities of epoch {epoch} hold NaN or infinite values: the model has diverged")
+            raise ClfError(f"the probabilities of epoch {epoch} hold NaN or infinite values: the model has diverged")
         self.epoch = epoch
         self.class_names = class_names
         self._y_true = y_true
         self._y_prob = y_prob
         self.multiclass = MulticlassEval.from_proba(y_true, y_prob) if y_prob.ndim == 2 else None
         self._binary: dict[int, BinaryEval] = {}
+        self._lock = threading.Lock()  # built in a worker, read on the UI thread
 
     @property
     def is_binary(self) -> bool:
@@ -52,7 +57,8 @@ class Evaluation:
 
     def binary(self, positive: int) -> BinaryEval:
         """The sorted evaluation of class ``positive`` against the rest (for binary tasks: class 1)."""
-        if positive not in self._binary:
-            scores, is_positive = self.scores(positive)
-            self._binary[positive] = BinaryEval(is_positive.astype(np.int8), scores)
-        return self._binary[positive]
+        with self._lock:
+            if positive not in self._binary:
+                scores, is_positive = self.scores(positive)
+                self._binary[positive] = BinaryEval(is_positive.astype(np.int8), scores)
+            return self._binary[positive]

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import confusion_matrix, roc_auc_score
 
+from clf_tui.engine import ClfError
 from clf_tui.engine.evaluation import Evaluation
 
 
@@ -35,5 +36,5 @@ def test_multiclass_tasks_score_one_class_against_the_rest_and_the_argmax() -> N
 
 
 def test_non_finite_probabilities_are_refused_up_front() -> None:
-    with pytest.raises(ValueError, match="diverged"):
+    with pytest.raises(ClfError, match="diverged"):
         Evaluation(3, np.array([0, 1]), np.array([0.2, np.nan]), ("0", "1"))
