@@ -14,7 +14,8 @@ POSITIVE_NAMES = ("1", "yes", "true", "positive")
 """A binary task's positive class by default, in any case: the first class so named, else the rarer class."""
 CODE = re.compile(r"^[+-]?0\d")
 """A number written with a leading zero is a code (a zip code), not a quantity."""
-INTEGER = re.compile(r"^[+-]?\d+$")
+INTEGER = re.compile(r"^([+-]?\d+)(\.0*)?$")
+"""A whole number, written as one (12) or with a zero fraction (12.0, as pandas writes integers beside a missing one)."""
 MAX_INTEGER_DIGITS = 4000
 """Python reads integers of at most 4,300 digits from text; a longer one is a float (infinite) here."""
 
@@ -37,7 +38,7 @@ def encode_target(column: Column, source: str, positive: str | None) -> tuple[np
     keys: list = words
     if words and all(_is_number(word) for word in words) and not any(CODE.match(word) for word in words):
         # Numbers name classes by value, so 1, 1.0 and 1e0 are one class; whole numbers stay exact past 2**53.
-        values = [int(word) if INTEGER.match(word) and len(word) <= MAX_INTEGER_DIGITS else float(word) for word in words]
+        values = [_number(word) for word in words]
         distinct = sorted(set(values))
         at = {value: i for i, value in enumerate(distinct)}
         codes = np.append(np.array([at[value] for value in values], dtype=np.int64), -1)[codes]
@@ -58,7 +59,7 @@ def label_name(word: str) -> str:
     """The class name a label written as ``word`` has when every label is a number: 1.0 and 1e0 are "1"."""
     if not _is_number(word) or CODE.match(word):
         return word
-    return _number_name(int(word) if INTEGER.match(word) and len(word) <= MAX_INTEGER_DIGITS else float(word))
+    return _number_name(_number(word))
 
 
 def choose_positive(class_names: tuple[str, ...], counts: np.ndarray, source: str,
@@ -77,6 +78,14 @@ def _positive_last(order: list[int], names: list[str], counts: np.ndarray, sourc
         named = [i for i, name in enumerate(names) if name.lower() in POSITIVE_NAMES]
         at = named[0] if named else (0 if counts[0] < counts[1] else 1)
     return [order[1 - at], order[at]]
+
+
+def _number(word: str) -> int | float:
+    """A label's value: whole numbers as exact integers, past 2**53 too (never through float64), others as floats."""
+    whole = INTEGER.match(word)
+    if whole and len(word) <= MAX_INTEGER_DIGITS:
+        return int(whole.group(1))
+    return float(word)
 
 
 def _number_name(value: int | float) -> str:
