@@ -15,13 +15,13 @@ import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
-from . import checkpoint, distributed, loader_batches, metrics
+from . import checkpoint, distributed, graphed, loader_batches, metrics
 from .batching import TensorBatches
 from .build import VAL_CHUNK_ROWS, build_optimizer_for, build_parts, load_data, split_tensors
 from .config import RunConfig
 from .control import RunControl
 from .device import resolve_device
-from .errors import CheckpointError, ClfError, ConfigError
+from clf_tui.errors import CheckpointError, ClfError, ConfigError
 from .events import CheckpointSaved, EpochEnded, EvalReady, Event, RunEnded, RunStarted
 from .losses import LossSpec
 from .optimizers import prefer_fused
@@ -72,6 +72,12 @@ class Trainer:
     ``history`` holds one EpochEnded per finished epoch (its losses, validation metrics
     and duration); the course's ``losses`` and ``val_losses`` are views of it.
     """
+
+    cuda_graphs: bool = True
+    """On CUDA, replay each full batch's step from a captured CUDA graph where ``graph_refusal`` allows; set it to
+    False on a trainer to step eagerly."""
+    step_graph: graphed.StepGraph | None = None
+    """The captured training step, once an epoch on CUDA has captured one."""
 
     def __init__(
         self,
@@ -308,9 +314,28 @@ class Trainer:
 
     def train_epoch(self, control: RunControl | None = None) -> EpochPass | None:
         """One pass over the training data, or None if a stop was requested during it (the batches trained
-        before it stay trained: ``rollback`` a snapshot to undo them)."""
+        before it stay trained: ``rollback`` a snapshot to undo them).
+
+        On CUDA, each full batch replays the step captured in a CUDA graph where ``graph_refusal`` finds nothing
+        against it (``graphed.StepGraph``); every other step is the eager ``train_step``. Either way the batches
+        are the same and the loss is summed on the device and read once.
+        """
         control = control or RunControl()
         self.model.train()
+        if self.graph_refusal() is None:
+            if self.step_graph is None:
+                self.step_graph = graphed.StepGraph()
+            sums = self.step_graph.train_epoch(self, control)
+        else:
+            sums = self.eager_epoch(control)
+        if sums is None:
+            return None
+        total, first_batch_loss = torch.stack((sums.total_loss, sums.first_batch_loss)).tolist()
+        return EpochPass(total / max(sums.n_seen, 1), first_batch_loss, sums.paused_s)
+
+    def eager_epoch(self, control: RunControl) -> graphed.EpochSums | None:
+        """One pass over the training data with ``train_step`` for every batch, its sums still on the device;
+        None if a stop was requested during it."""
         total = torch.zeros((), device=self.device)
         first_batch_loss = torch.zeros((), device=self.device)
         n_seen = 0
@@ -326,7 +351,12 @@ class Trainer:
             # Summed on the device and read once per epoch: a per-step .item() syncs every batch.
             total.add_(loss, alpha=len(x_batch))
             n_seen += len(x_batch)
-        return EpochPass(total.item() / max(n_seen, 1), first_batch_loss.item(), paused_s)
+        return graphed.EpochSums(total, first_batch_loss, n_seen, paused_s)
+
+    def graph_refusal(self) -> str | None:
+        """Why the next epoch steps eagerly instead of replaying a captured CUDA graph; None when it replays one
+        (``graphed.refusal``: on the CPU, always "the trainer is on cpu")."""
+        return graphed.refusal(self)
 
     def train_step(self, x_batch: torch.Tensor, y_batch: torch.Tensor) -> torch.Tensor:
         """One optimiser step on a batch of the training loader; the batch's loss before the step, on the device."""

@@ -295,6 +295,7 @@ def test_a_loader_without_batches_is_refused() -> None:
     assert_equal(before, everything(trainer))
 
 
+@pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_on_cuda_the_state_comes_back_too() -> None:
     trainer = moons_trainer(device="cuda")

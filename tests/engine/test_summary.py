@@ -100,6 +100,7 @@ def test_dropout_is_off_and_no_gradients_are_kept() -> None:
     assert torch.equal(torch.relu(linear_out), dropout_out)
 
 
+@pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_a_cuda_model_is_summarised_on_its_device() -> None:
     model = build_model("mlp", N_FEATURES, 2, hidden=(4,)).cuda()

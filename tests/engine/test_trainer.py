@@ -248,6 +248,7 @@ def test_cuda_without_a_gpu_is_a_clear_error() -> None:
         trainer.to("cuda:1")
 
 
+@pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_cuda_training_matches_the_cpu_closely() -> None:
     cpu = Trainer.from_config(RunConfig(n_samples=200, device="cpu"))
