@@ -148,7 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     began), shown on stderr after it finished otherwise, so that nothing ever precedes that line.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
-    from clf_tui.engine.errors import ClfError
+    from clf_tui.errors import ClfError
 
     refusal = _not_utf8(argv)
     if refusal is not None:

@@ -18,7 +18,7 @@ from clf_tui.datasets.roles import Overrides
 from clf_tui.datasets.scaling import finite_or_refused, fit_scaler
 from clf_tui.datasets.splitting import split, split_rows
 from clf_tui.datasets.tabular import enough_memory, read_file
-from clf_tui.engine.errors import DataError
+from clf_tui.errors import DataError
 
 __all__ = ["DataReport", "DataSplit", "Overrides", "Preprocessing", "Scaler", "builtin_names", "describe", "inspect",
            "load", "load_eval"]

@@ -13,7 +13,7 @@ import numpy as np
 
 from clf_tui.datasets.labelled import Labelled, listing, numbered
 from clf_tui.engine.config import MAX_GENERATED_ROWS
-from clf_tui.engine.errors import ConfigError, DataError
+from clf_tui.errors import ConfigError, DataError
 
 # (n_samples, noise, n_classes, seed) -> (X, y); each generator ignores what it does not use.
 RowGenerator = Callable[[int, float, int, int], tuple[np.ndarray, np.ndarray]]

@@ -13,7 +13,7 @@ from clf_tui.datasets.labels import encode_target
 from clf_tui.datasets.preprocess import Preprocessing, fit_preprocessing
 from clf_tui.datasets.record import Scaler
 from clf_tui.datasets.roles import ColumnRole, Overrides, PlannedColumn, plan_columns
-from clf_tui.engine.errors import DataError
+from clf_tui.errors import DataError
 
 
 @dataclass(frozen=True)

@@ -31,8 +31,8 @@ import numpy as np
 
 from clf_tui.datasets.labelled import listing
 from clf_tui.datasets.tabular import enough_memory
-from clf_tui.engine.errors import DataError
-from clf_tui.engine.files import require_regular_file
+from clf_tui.errors import DataError
+from clf_tui.files import require_regular_file
 
 if TYPE_CHECKING:
     import pyarrow as pa

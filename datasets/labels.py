@@ -8,7 +8,7 @@ import numpy as np
 
 from clf_tui.datasets.csv_table import NUMBER_PATTERN, Column, TextColumn, as_text
 from clf_tui.datasets.labelled import listing
-from clf_tui.engine.errors import DataError
+from clf_tui.errors import DataError
 
 POSITIVE_NAMES = ("1", "yes", "true", "positive")
 """A binary task's positive class by default, in any case: the first class so named, else the rarer class."""

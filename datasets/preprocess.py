@@ -20,7 +20,7 @@ from clf_tui.datasets.record import Scaler
 from clf_tui.datasets.roles import MAX_CATEGORIES, TRUE_WORDS, PlannedColumn
 from clf_tui.datasets.scaling import fit_scaler, joined_scalers
 from clf_tui.datasets.tabular import FLOAT32_MAX
-from clf_tui.engine.errors import DataError
+from clf_tui.errors import DataError
 
 MIN_CATEGORY_SHARE = 0.01
 """A category seen in fewer training rows than this share (and never fewer than MIN_CATEGORY_ROWS) joins 'other'."""

@@ -17,7 +17,7 @@ from clf_tui.datasets.csv_table import (
     Column, DateColumn, FlagColumn, NumberColumn, Table, TextColumn, as_numbers, as_text, describe_bad_cells,
 )
 from clf_tui.datasets.labelled import listing
-from clf_tui.engine.errors import DataError
+from clf_tui.errors import DataError
 
 Role = Literal["target", "numeric", "categorical", "boolean", "dropped"]
 MAX_CATEGORIES = 50

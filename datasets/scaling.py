@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from clf_tui.datasets.record import CHUNK_ROWS, Scaler, ScalerKind
-from clf_tui.engine.errors import ConfigError, DataError
+from clf_tui.errors import ConfigError, DataError
 
 SCALER_KINDS: tuple[ScalerKind, ...] = ("standard", "minmax", "none")
 

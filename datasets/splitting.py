@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from clf_tui.datasets.labelled import Labelled
-from clf_tui.engine.errors import ConfigError, DataError
+from clf_tui.errors import ConfigError, DataError
 
 
 def split(data: Labelled, *, val_fraction: float, split_seed: int,

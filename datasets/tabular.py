@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from clf_tui.datasets.labelled import Labelled, listing, numbered
-from clf_tui.engine.errors import DataError
-from clf_tui.engine.files import require_regular_file
+from clf_tui.errors import DataError
+from clf_tui.files import require_regular_file
 
 FILE_TYPES = (".csv", ".npz")
 NPZ_KEYS = ("X", "y", "feature_names", "class_names")

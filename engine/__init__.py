@@ -1,13 +1,15 @@
 """Headless training engine: config, trainer, metrics, checkpoints. Never imports a UI.
 
-Names load on first use (PEP 562), so importing the package, or its config and
-errors, does not pay for torch.
+Names load on first use (PEP 562), so importing the package or its config does not
+pay for torch. The errors are clf_tui.errors', shared by every layer.
 """
 
 from __future__ import annotations
 
 import importlib
 from typing import TYPE_CHECKING, Any
+
+from clf_tui.errors import CheckpointError, ClfError, ConfigError, DataError, DeviceError
 
 _EXPORTS = {
     "TensorBatches": "batching",
@@ -17,8 +19,6 @@ _EXPORTS = {
     "RunControl": "control",
     "resolve_device": "device",
     "CellSamples": "drilldown", "ConfusedPair": "drilldown", "DrillDown": "drilldown",
-    "CheckpointError": "errors", "ClfError": "errors", "ConfigError": "errors", "DataError": "errors",
-    "DeviceError": "errors",
     "CheckpointSaved": "events", "EpochEnded": "events", "EvalReady": "events", "Event": "events",
     "RunEnded": "events", "RunStarted": "events",
     "LossSpec": "losses", "loss_spec": "losses",
@@ -29,7 +29,7 @@ _EXPORTS = {
     "LayerSummary": "summary", "ModelSummary": "summary", "summarize": "summary",
     "EarlyStopping": "stopping", "Trainer": "trainer", "load_data": "build",
 }
-__all__ = sorted(_EXPORTS)
+__all__ = sorted([*_EXPORTS, "CheckpointError", "ClfError", "ConfigError", "DataError", "DeviceError"])
 
 
 def __getattr__(name: str) -> Any:
@@ -55,7 +55,6 @@ if TYPE_CHECKING:
     from .control import RunControl
     from .device import resolve_device
     from .drilldown import CellSamples, ConfusedPair, DrillDown
-    from .errors import CheckpointError, ClfError, ConfigError, DataError, DeviceError
     from .events import CheckpointSaved, EpochEnded, EvalReady, Event, RunEnded, RunStarted
     from .losses import LossSpec, loss_spec
     from .lr_finder import LRFinderResult, find_lr

@@ -19,8 +19,8 @@ from typing import Any
 import torch
 
 from .atomic import is_temporary, write_atomic
-from .errors import CheckpointError
-from .files import require_regular_file
+from clf_tui.errors import CheckpointError
+from clf_tui.files import require_regular_file
 
 DIGEST_KEY = "content_sha256"
 MAX_INFLATION = 4

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from .errors import ClfError
+from clf_tui.errors import ClfError
 
 try:
     import fcntl

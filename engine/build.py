@@ -13,7 +13,7 @@ from torch import nn
 
 from .config import RunConfig
 from .device import resolve_device
-from .errors import ConfigError
+from clf_tui.errors import ConfigError
 from .losses import LossSpec, loss_spec
 from .memory import require_room
 from .models import build_model

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from .archive import SLACK_BYTES, read_archive, write_archive
-from .errors import CheckpointError
+from clf_tui.errors import CheckpointError
 from .events import EpochEnded
 from .saved_data import check_same_data, data_description, data_fingerprint
 from .snapshot import is_state_dict, to_cpu

@@ -18,7 +18,7 @@ from .comparison import (
 from .config import RunConfig
 from .control import RunControl
 from .device import resolve_device
-from .errors import ConfigError
+from clf_tui.errors import ConfigError
 from .stopping import DivergenceWatch, EarlyStopping, EarlyStoppingWatch
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .config import FIELD_NAMES, RunConfig
-from .errors import ConfigError
+from clf_tui.errors import ConfigError
 
 MAX_CONFIGS = 4
 MAX_SEEDS = 100

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
+from clf_tui.errors import ConfigError
 
 BUILTIN_DATASETS = (
     "moons", "circles", "blobs", "xor", "spiral", "gaussians", "cubic",

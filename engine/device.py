@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from .errors import DeviceError
+from clf_tui.errors import DeviceError
 
 
 def resolve_device(name: str) -> tuple[torch.device, str]:

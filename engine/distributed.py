@@ -14,7 +14,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
 from .batching import TensorBatches
-from .errors import ClfError, DataError
+from clf_tui.errors import ClfError, DataError
 
 if TYPE_CHECKING:
     from .trainer import Trainer

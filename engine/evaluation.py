@@ -7,7 +7,7 @@ import threading
 
 import numpy as np
 
-from .errors import ClfError
+from clf_tui.errors import ClfError
 from .metrics import BinaryEval, MulticlassEval
 
 

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .errors import ConfigError
+from clf_tui.errors import ConfigError
 
 LOSS_NAMES = ("bce_logits", "bce", "cross_entropy", "nll", "mse")
 _MODULE_TO_NAME = {

@@ -17,7 +17,7 @@ import numpy as np
 
 from . import loader_batches
 from .control import RunControl
-from .errors import ClfError, ConfigError, DataError
+from clf_tui.errors import ClfError, ConfigError, DataError
 
 if TYPE_CHECKING:
     from .trainer import Trainer

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import torch
 
-from .errors import ConfigError
+from clf_tui.errors import ConfigError
 
 try:
     import resource

@@ -15,7 +15,7 @@ from clf_tui.datasets.labels import label_name
 from clf_tui.datasets.scaling import finite_or_refused
 
 from .checkpoint import read_checkpoint
-from .errors import DataError
+from clf_tui.errors import DataError
 from .saved_data import data_description
 from .trainer import Trainer
 

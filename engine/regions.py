@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .errors import DataError
+from clf_tui.errors import DataError
 
 if TYPE_CHECKING:
     from .trainer import Trainer

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import CheckpointError
+from clf_tui.errors import CheckpointError
 
 if TYPE_CHECKING:
     from clf_tui.datasets import DataSplit, Preprocessing, Scaler

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from .errors import CheckpointError
+from clf_tui.errors import CheckpointError
 
 DIVERGED_LOSS_RATIO = 1e3
 """A finite loss this many times the run's starting loss (or 1, if larger) has diverged too:

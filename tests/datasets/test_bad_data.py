@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from clf_tui import datasets
-from clf_tui.engine.errors import DataError
+from clf_tui.errors import DataError
 
 GOOD_CSV = "a,b,label\n" + "".join(f"{i},{i % 3},{'xy'[i % 2]}\n" for i in range(20))
 GOOD_ARRAYS = {"X": np.arange(40.0).reshape(20, 2), "y": np.arange(20) % 2}

@@ -13,7 +13,7 @@ from sklearn.preprocessing import StandardScaler
 
 from clf_tui import datasets
 from clf_tui.datasets.builtin import CUBIC_X, FLAMINGO_MEAN, SEAGULL_MEAN, make_builtin
-from clf_tui.engine.errors import ConfigError, DataError
+from clf_tui.errors import ConfigError, DataError
 from tests.limits import HANG_S
 
 FIXED_SIZES = {"cubic": 162, "iris": 150, "wine": 178, "breast_cancer": 569, "digits": 1797}

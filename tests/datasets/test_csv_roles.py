@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from clf_tui import datasets
-from clf_tui.engine.errors import DataError
+from clf_tui.errors import DataError
 
 N = 40
 

@@ -10,7 +10,7 @@ import pytest
 
 from clf_tui import datasets
 from clf_tui.datasets.csv_table import SNIFF_BYTES, TextColumn, read_table
-from clf_tui.engine.errors import DataError
+from clf_tui.errors import DataError
 
 SNIFF_LIMIT_S = 1.0
 """Seconds. On the project's 2-core machine, telling the delimiter of these files takes 4 to 8 ms (one pass over

@@ -23,7 +23,7 @@ import pytest
 
 from clf_tui import datasets
 from clf_tui.datasets.tabular import enough_memory
-from clf_tui.engine.errors import DataError
+from clf_tui.errors import DataError
 from tests.limits import HANG_S
 
 READERS = """
@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 from clf_tui import datasets
 from clf_tui.datasets.csv_table import read_table
-from clf_tui.engine.errors import DataError
+from clf_tui.errors import DataError
 
 path = sys.argv[1]
 scaler = datasets.Scaler("none", np.zeros(1), np.ones(1), 1)

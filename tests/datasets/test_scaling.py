@@ -18,7 +18,7 @@ from clf_tui import datasets
 from clf_tui.datasets import Scaler
 from clf_tui.datasets.record import CHUNK_ROWS
 from clf_tui.datasets.scaling import fit_scaler
-from clf_tui.engine.errors import ConfigError, DataError
+from clf_tui.errors import ConfigError, DataError
 from tests.limits import HANG_S
 
 REFERENCES = {"standard": StandardScaler, "minmax": MinMaxScaler}

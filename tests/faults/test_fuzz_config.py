@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from clf_tui.engine.config import BUILTIN_DATASETS, CHOICES, FIELD_NAMES, RunConfig
-from clf_tui.engine.errors import ConfigError
+from clf_tui.errors import ConfigError
 
 FUZZ = settings(max_examples=500, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 NESTING_DEPTH = 1000

@@ -16,7 +16,7 @@ from hypothesis.extra import numpy as hnp
 
 from clf_tui import datasets
 from clf_tui.datasets import DataSplit, Scaler
-from clf_tui.engine.errors import DataError
+from clf_tui.errors import DataError
 from tests.faults.archives import zipped
 
 FUZZ = settings(max_examples=250, deadline=None, derandomize=True,

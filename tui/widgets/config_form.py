@@ -14,7 +14,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static
 
 from clf_tui.engine.config import BUILTIN_DATASETS, CHOICES, FIELDS, RunConfig
-from clf_tui.engine.errors import ConfigError
+from clf_tui.errors import ConfigError
 
 FORM_FIELDS = (
     "dataset", "target", "positive", "n_samples", "model", "hidden", "activation", "dropout", "loss", "pos_weight",

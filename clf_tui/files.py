@@ -6,7 +6,7 @@ import os
 import stat
 from pathlib import Path
 
-from .errors import ClfError
+from clf_tui.errors import ClfError
 
 KINDS = {
     stat.S_ISFIFO: "a FIFO (named pipe)",
