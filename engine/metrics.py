@@ -121,11 +121,20 @@ class BinaryEval:
         if not np.isfinite(y_prob).all():
             raise ValueError("y_prob holds NaN or infinite scores; a model that produces them has diverged")
         self._scalar = y_prob.dtype.type
-        self._pos = np.sort(y_prob[is_pos])
-        self._neg = np.sort(y_prob[~is_pos])
+        self._pos, self._neg = _read_only(np.sort(y_prob[is_pos]), np.sort(y_prob[~is_pos]))
         self.n = int(y_true.size)
         self.n_pos = len(self._pos)
         self.n_neg = len(self._neg)
+
+    @property
+    def positive_scores(self) -> np.ndarray:
+        """The positives' scores, sorted (read-only)."""
+        return self._pos
+
+    @property
+    def negative_scores(self) -> np.ndarray:
+        """The negatives' scores, sorted (read-only)."""
+        return self._neg
 
     def at(self, threshold: float) -> BinaryReport:
         """Counts and rates when scores >= ``threshold`` predict positive, in O(log n).
@@ -193,6 +202,11 @@ class BinaryEval:
         first = int(np.searchsorted(_rates(tps, self.n_pos), recall))
         return float(thresholds[min(first, len(thresholds) - 1)])
 
+    def sweep(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(thresholds, tps, fps): the distinct scores, falling, with the positives and the negatives that score at
+        or above each, so that each is a threshold's counts. Read-only."""
+        return self._sweep
+
     @cached_property
     def _sweep(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The distinct scores, falling, with the positives and the negatives that score at or above each."""
@@ -203,7 +217,7 @@ class BinaryEval:
         scores = merged[order]
         ends = np.flatnonzero(np.append(scores[1:] != scores[:-1], True))  # last row of each run of tied scores
         tps = np.cumsum(order >= self.n_neg)[ends]
-        return scores[ends], tps, ends + 1 - tps
+        return _read_only(scores[ends], tps, ends + 1 - tps)
 
     @cached_property
     def _roc(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
