@@ -15,7 +15,11 @@ class ClfError(Exception):
 
 
 class ConfigError(ClfError):
-    """A RunConfig field has a value it cannot take."""
+    """A RunConfig field has a value it cannot take; ``field`` names it (None when no one field is at fault)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class DataError(ClfError):

@@ -60,7 +60,7 @@ class Synthetic(Builtin):
             X, y = self.generate(n_samples, noise, n_classes, seed)
         if not np.isfinite(X).all():
             raise ConfigError(f"noise = {noise!r} is invalid: the features of {self.name} overflow float64 at that "
-                              "noise; expected a smaller noise")
+                              "noise; expected a smaller noise", field="noise")
         return Labelled(self.name, X.astype(np.float64), y.astype(np.int64),
                         numbered("x", X.shape[1]), self.classes(n_classes))
 
@@ -211,4 +211,4 @@ def make_builtin(name: str, *, n_samples: int | None = None, noise: float | None
 
 def _require(ok: bool, name: str, value: object, expected: str) -> None:
     if not ok:
-        raise ConfigError(f"{name} = {value!r} is invalid: expected {expected}")
+        raise ConfigError(f"{name} = {value!r} is invalid: expected {expected}", field=name)

@@ -22,7 +22,7 @@ def fit_scaler(X_train: np.ndarray, kind: str) -> Scaler:
         ConfigError: ``kind`` is not one of ``SCALER_KINDS``.
     """
     if kind not in SCALER_KINDS:
-        raise ConfigError(f"scaler = {kind!r} is invalid: expected one of {', '.join(SCALER_KINDS)}")
+        raise ConfigError(f"scaler = {kind!r} is invalid: expected one of {', '.join(SCALER_KINDS)}", field="scaler")
     X = np.asarray(X_train)
     n_rows, n_features = X.shape
     if kind == "none":

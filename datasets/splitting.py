@@ -29,7 +29,8 @@ def split_rows(y: np.ndarray, class_names: tuple[str, ...], name: str, *, val_fr
             ``stratify``) a class or a split too small to stratify.
     """
     if not 0 < val_fraction < 1:
-        raise ConfigError(f"val_fraction = {val_fraction!r} is invalid: expected between 0 and 1, exclusive")
+        raise ConfigError(f"val_fraction = {val_fraction!r} is invalid: expected between 0 and 1, exclusive",
+                          field="val_fraction")
     counts = np.bincount(y, minlength=len(class_names))
     present = np.flatnonzero(counts)
     if len(present) < 2:

@@ -123,7 +123,7 @@ class RunConfig:
         try:
             return cls(**data)
         except ConfigError as exc:
-            raise ConfigError(f"{source}: {exc.message}") from None
+            raise ConfigError(f"{source}: {exc.message}", field=exc.field) from None
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> RunConfig:
@@ -191,7 +191,7 @@ class RunConfig:
             if kind == "pos_weight":
                 return text.lower() if text.lower() in ("none", "auto") else float(text)
         except ValueError:
-            raise ConfigError(f"{name} = {text!r} is not {_KIND_WORDS[kind]}") from None
+            raise ConfigError(f"{name} = {text!r} is not {_KIND_WORDS[kind]}", field=name) from None
         return text
 
 
@@ -255,28 +255,30 @@ def _coerce(f: dataclasses.Field, value: Any) -> Any:
         if ok:
             value = tuple(v if base == "int_tuple" else float(v) for v in value)
     if not ok:
-        raise ConfigError(f"{f.name} = {value!r} is not {_KIND_WORDS[kind]}")
+        raise ConfigError(f"{f.name} = {value!r} is not {_KIND_WORDS[kind]}", field=f.name)
     return value
 
 
 def _require(ok: bool, name: str, value: Any, expected: str) -> None:
     if not ok:
-        raise ConfigError(f"{name} = {value!r} is invalid: expected {expected}")
+        raise ConfigError(f"{name} = {value!r} is invalid: expected {expected}", field=name)
 
 
 def _validate(cfg: RunConfig) -> None:
     for name, choices in CHOICES.items():
         value = getattr(cfg, name)
         if value not in choices:
-            raise ConfigError(f"{name} = {value!r} is invalid; choose one of: {', '.join(choices)}")
+            raise ConfigError(f"{name} = {value!r} is invalid; choose one of: {', '.join(choices)}", field=name)
     dataset = cfg.dataset
     is_file = dataset.lower().endswith((".csv", ".npz"))
     if not is_file and dataset not in BUILTIN_DATASETS:
         raise ConfigError(
-            f"dataset = {dataset!r} is neither a built-in ({', '.join(BUILTIN_DATASETS)}) nor a .csv / .npz path"
+            f"dataset = {dataset!r} is neither a built-in ({', '.join(BUILTIN_DATASETS)}) nor a .csv / .npz path",
+            field="dataset",
         )
     if dataset.lower().endswith(".csv") and not cfg.target:
-        raise ConfigError(f"dataset = {dataset!r} is a CSV file: set target to the name of its label column")
+        raise ConfigError(f"dataset = {dataset!r} is a CSV file: set target to the name of its label column",
+                          field="dataset")
     finite = math.isfinite
     _require(cfg.n_samples is None or 4 <= cfg.n_samples <= MAX_GENERATED_ROWS, "n_samples", cfg.n_samples,
              f"at least 4 and at most {MAX_GENERATED_ROWS}")
@@ -290,7 +292,8 @@ def _validate(cfg: RunConfig) -> None:
     if isinstance(cfg.pos_weight, float):
         _require(finite(cfg.pos_weight) and cfg.pos_weight > 0, "pos_weight", cfg.pos_weight, "none, auto or a number > 0")
     if cfg.pos_weight != "none" and cfg.loss not in ("auto", "bce_logits"):
-        raise ConfigError(f"pos_weight = {cfg.pos_weight!r} applies only to loss = 'bce_logits', not {cfg.loss!r}")
+        raise ConfigError(f"pos_weight = {cfg.pos_weight!r} applies only to loss = 'bce_logits', not {cfg.loss!r}",
+                          field="pos_weight")
     _require(finite(cfg.lr) and cfg.lr > 0, "lr", cfg.lr, "a number > 0")
     _require(finite(cfg.momentum) and 0 <= cfg.momentum < 1, "momentum", cfg.momentum, "between 0 and 1 (exclusive)")
     _require(finite(cfg.weight_decay) and cfg.weight_decay >= 0, "weight_decay", cfg.weight_decay, "a number >= 0")
@@ -317,10 +320,10 @@ def _validate(cfg: RunConfig) -> None:
         _require(all(getattr(cfg, name)), name, getattr(cfg, name), "column names")
         if getattr(cfg, name) and not is_file:
             raise ConfigError(f"{name} = {list(getattr(cfg, name))!r} applies to the columns of a CSV file, "
-                              f"not to dataset = {dataset!r}")
+                              f"not to dataset = {dataset!r}", field=name)
     if (cfg.na_values or cfg.missing_indicators) and not dataset.lower().endswith(".csv"):
         setting = "na_values" if cfg.na_values else "missing_indicators"
-        raise ConfigError(f"{setting} applies to CSV files, not to dataset = {dataset!r}")
+        raise ConfigError(f"{setting} applies to CSV files, not to dataset = {dataset!r}", field=setting)
 
 
 def _is_device_name(name: str) -> bool:

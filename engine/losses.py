@@ -58,7 +58,8 @@ class LossSpec:
             weight = None if pos_weight is None else torch.tensor([float(pos_weight)])
             return nn.BCEWithLogitsLoss(pos_weight=weight)
         if pos_weight is not None:
-            raise ConfigError(f"pos_weight applies only to loss = 'bce_logits', not {self.name!r}")
+            raise ConfigError(f"pos_weight applies only to loss = 'bce_logits', not {self.name!r}",
+                              field="pos_weight")
         return {"bce": nn.BCELoss, "cross_entropy": nn.CrossEntropyLoss, "nll": nn.NLLLoss, "mse": nn.MSELoss}[self.name]()
 
     def target(self, y: torch.Tensor, n_classes: int) -> torch.Tensor:
@@ -107,10 +108,11 @@ class LossSpec:
 def loss_spec(name: str, n_classes: int) -> LossSpec:
     """The spec for ``name``, checked against the task."""
     if name not in LOSS_NAMES:
-        raise ConfigError(f"loss = {name!r} is invalid; choose one of: {', '.join(LOSS_NAMES)}")
+        raise ConfigError(f"loss = {name!r} is invalid; choose one of: {', '.join(LOSS_NAMES)}", field="loss")
     spec = LossSpec(name)
     if spec.binary_only and n_classes != 2:
         raise ConfigError(
-            f"loss = {name!r} needs a binary task, but this data set has {n_classes} classes; use cross_entropy or nll"
+            f"loss = {name!r} needs a binary task, but this data set has {n_classes} classes; use cross_entropy or nll",
+            field="loss",
         )
     return spec

@@ -48,6 +48,40 @@ def test_bad_values_name_field_value_and_choices(changes: dict, words: list[str]
         assert word in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"optimizer": "adagrad"}, "optimizer"),
+        ({"lr": -0.1}, "lr"),
+        ({"epochs": "ten"}, "epochs"),
+        ({"n_samples": 2}, "n_samples"),
+        ({"dataset": "mnist"}, "dataset"),
+        ({"dataset": "data.csv"}, "dataset"),  # a CSV file without its target column
+        ({"pos_weight": 2.0, "loss": "cross_entropy"}, "pos_weight"),
+        ({"drop": ("id",)}, "drop"),
+        ({"na_values": ("?",)}, "na_values"),
+    ],
+)
+def test_an_error_about_a_field_names_it(changes: dict, field: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        RunConfig(**changes)
+    assert info.value.field == field
+
+
+def test_parsing_and_loading_keep_the_field_and_an_unknown_setting_has_none(tmp_path) -> None:
+    with pytest.raises(ConfigError) as parsed:
+        RunConfig.parse_field("batch_size", "big")
+    assert parsed.value.field == "batch_size"
+    bad = tmp_path / "bad.toml"
+    bad.write_text("lr = 'fast'\n")
+    with pytest.raises(ConfigError) as loaded:
+        RunConfig.load(bad)
+    assert loaded.value.field == "lr"
+    with pytest.raises(ConfigError) as unknown:
+        RunConfig().replace(learning_rate=0.5)
+    assert unknown.value.field is None
+
+
 def test_replace_validates_and_rejects_unknown_fields() -> None:
     assert RunConfig().replace(lr=0.5).lr == 0.5
     with pytest.raises(ConfigError, match="unknown setting 'learning_rate'"):
