@@ -12,7 +12,6 @@ from typing import Any
 import numpy as np
 
 from clf_tui.datasets.labelled import Labelled, listing, numbered
-from clf_tui.engine.config import MAX_GENERATED_ROWS
 from clf_tui.errors import ConfigError, DataError
 
 # (n_samples, noise, n_classes, seed) -> (X, y); each generator ignores what it does not use.
@@ -21,6 +20,11 @@ RowGenerator = Callable[[int, float, int, int], tuple[np.ndarray, np.ndarray]]
 SEAGULL_MEAN = (5.0, 3.0)
 FLAMINGO_MEAN = (8.0, 7.0)
 CUBIC_X = np.linspace(-10.0, 10.0, 81)  # step 0.25
+MIN_GENERATED_ROWS = 4
+MAX_GENERATED_ROWS = 10_000_000
+"""The most rows a synthetic set generates: more would exhaust memory before training began."""
+MAX_CLASSES = 100
+"""The most classes blobs and spiral generate."""
 
 
 @dataclass(frozen=True)
@@ -191,7 +195,7 @@ def make_builtin(name: str, *, n_samples: int | None = None, noise: float | None
 
     Raises:
         DataError: ``name`` is not a built-in.
-        ConfigError: an option is out of range.
+        ConfigError: an option is out of range (see ``check_options``).
     """
     spec = BUILTINS.get(name)
     if spec is None:
@@ -199,14 +203,25 @@ def make_builtin(name: str, *, n_samples: int | None = None, noise: float | None
         hint = f"did you mean {close[0]!r}? " if close else ""
         raise DataError(f"unknown built-in data set {name!r}; {hint}built-ins are {listing(BUILTINS)}, "
                         "or give a path to a .csv or .npz file")
-    _require(n_samples is None or 1 <= n_samples <= MAX_GENERATED_ROWS, "n_samples", n_samples,
-             f"at least 1 and at most {MAX_GENERATED_ROWS}")
-    _require(noise is None or (math.isfinite(noise) and noise >= 0), "noise", noise, "a number >= 0")
-    _require(n_classes >= 2, "n_classes", n_classes, "at least 2")
+    check_options(n_samples=n_samples, noise=noise, n_classes=n_classes)
     if spec.noise is None:  # a fixed set: its own size, no noise
         return spec.make(spec.n_samples, 0.0, n_classes, data_seed)
     return spec.make(spec.n_samples if n_samples is None else n_samples,
                      spec.noise if noise is None else noise, n_classes, data_seed)
+
+
+def check_options(*, n_samples: int | None, noise: float | None, n_classes: int) -> None:
+    """Refuse an option of the synthetic built-ins out of range; None takes the set's default.
+
+    The one check of these bounds: RunConfig's validation calls it too.
+
+    Raises:
+        ConfigError: naming the option in its message and its ``field``.
+    """
+    _require(n_samples is None or MIN_GENERATED_ROWS <= n_samples <= MAX_GENERATED_ROWS, "n_samples", n_samples,
+             f"at least {MIN_GENERATED_ROWS} and at most {MAX_GENERATED_ROWS}")
+    _require(noise is None or (math.isfinite(noise) and noise >= 0), "noise", noise, "a number >= 0")
+    _require(2 <= n_classes <= MAX_CLASSES, "n_classes", n_classes, f"at least 2 and at most {MAX_CLASSES}")
 
 
 def _require(ok: bool, name: str, value: object, expected: str) -> None:

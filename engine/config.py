@@ -11,12 +11,9 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from clf_tui.datasets.builtin import builtin_names, check_options
 from clf_tui.errors import ConfigError
 
-BUILTIN_DATASETS = (
-    "moons", "circles", "blobs", "xor", "spiral", "gaussians", "cubic",
-    "iris", "wine", "breast_cancer", "digits",
-)
 CHOICES: dict[str, tuple[str, ...]] = {
     "scaler": ("standard", "minmax", "none"),
     "model": ("mlp", "logistic"),
@@ -25,8 +22,6 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "optimizer": ("sgd", "momentum", "rmsprop", "adam", "adamw"),
 }
 BINARY_ONLY_LOSSES = ("bce_logits", "bce")
-MAX_GENERATED_ROWS = 10_000_000
-"""The most rows a synthetic set generates: more would exhaust memory before training began."""
 
 
 @dataclass(frozen=True)
@@ -271,19 +266,16 @@ def _validate(cfg: RunConfig) -> None:
             raise ConfigError(f"{name} = {value!r} is invalid; choose one of: {', '.join(choices)}", field=name)
     dataset = cfg.dataset
     is_file = dataset.lower().endswith((".csv", ".npz"))
-    if not is_file and dataset not in BUILTIN_DATASETS:
+    if not is_file and dataset not in builtin_names():
         raise ConfigError(
-            f"dataset = {dataset!r} is neither a built-in ({', '.join(BUILTIN_DATASETS)}) nor a .csv / .npz path",
+            f"dataset = {dataset!r} is neither a built-in ({', '.join(builtin_names())}) nor a .csv / .npz path",
             field="dataset",
         )
     if dataset.lower().endswith(".csv") and not cfg.target:
         raise ConfigError(f"dataset = {dataset!r} is a CSV file: set target to the name of its label column",
                           field="dataset")
+    check_options(n_samples=cfg.n_samples, noise=cfg.noise, n_classes=cfg.n_classes)
     finite = math.isfinite
-    _require(cfg.n_samples is None or 4 <= cfg.n_samples <= MAX_GENERATED_ROWS, "n_samples", cfg.n_samples,
-             f"at least 4 and at most {MAX_GENERATED_ROWS}")
-    _require(cfg.noise is None or (finite(cfg.noise) and cfg.noise >= 0), "noise", cfg.noise, "a number >= 0")
-    _require(2 <= cfg.n_classes <= 100, "n_classes", cfg.n_classes, "between 2 and 100")
     _require(finite(cfg.val_fraction) and 0 < cfg.val_fraction < 1, "val_fraction", cfg.val_fraction, "between 0 and 1, exclusive")
     _require(len(cfg.hidden) <= 16 and all(1 <= h <= 65536 for h in cfg.hidden), "hidden", cfg.hidden,
              "up to 16 layer sizes, each between 1 and 65536")

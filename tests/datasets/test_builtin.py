@@ -13,6 +13,7 @@ from sklearn.preprocessing import StandardScaler
 
 from clf_tui import datasets
 from clf_tui.datasets.builtin import CUBIC_X, FLAMINGO_MEAN, SEAGULL_MEAN, make_builtin
+from clf_tui.engine.config import RunConfig
 from clf_tui.errors import ConfigError, DataError
 from tests.limits import HANG_S
 
@@ -146,15 +147,27 @@ def test_unknown_built_in_lists_the_built_ins() -> None:
 
 
 @pytest.mark.parametrize(("options", "message"), [
-    ({"n_samples": 0}, "n_samples = 0 is invalid: expected at least 1"),
+    ({"n_samples": 3}, "n_samples = 3 is invalid: expected at least 4 and at most 10000000"),
     ({"noise": -0.1}, "noise = -0.1 is invalid: expected a number >= 0"),
     ({"n_classes": 1}, "n_classes = 1 is invalid: expected at least 2"),
     ({"val_fraction": 1.0}, "val_fraction = 1.0 is invalid: expected between 0 and 1, exclusive"),
     ({"scaler": "robust"}, "scaler = 'robust' is invalid"),
 ])
 def test_bad_options_name_the_option(options: dict, message: str) -> None:
-    with pytest.raises(ConfigError, match=message):
+    with pytest.raises(ConfigError, match=message) as raised:
         datasets.load("blobs", **options)
+    assert raised.value.field == next(iter(options))
+
+
+@pytest.mark.parametrize("options", [{"n_samples": 3}, {"n_samples": 10_000_001}, {"noise": float("inf")},
+                                     {"n_classes": 1}, {"n_classes": 101}])
+def test_the_config_and_the_data_sets_refuse_an_option_alike(options: dict) -> None:
+    with pytest.raises(ConfigError) as by_config:
+        RunConfig(dataset="blobs", **options)
+    with pytest.raises(ConfigError) as by_data_set:
+        datasets.load("blobs", **options)
+    assert by_config.value.message == by_data_set.value.message
+    assert by_config.value.field == by_data_set.value.field == next(iter(options))
 
 
 def test_importing_the_package_is_light() -> None:

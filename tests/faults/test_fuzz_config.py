@@ -13,7 +13,8 @@ import pytest
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
-from clf_tui.engine.config import BUILTIN_DATASETS, CHOICES, FIELD_NAMES, RunConfig
+from clf_tui.datasets.builtin import builtin_names
+from clf_tui.engine.config import CHOICES, FIELD_NAMES, RunConfig
 from clf_tui.errors import ConfigError
 
 FUZZ = settings(max_examples=500, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
@@ -21,7 +22,7 @@ NESTING_DEPTH = 1000
 
 # Values of each field's kind, often in range, so that a fair share of the documents are valid configs.
 KIND_OF_FIELD = {
-    "dataset": st.sampled_from([*BUILTIN_DATASETS, "data.csv", "data.npz", "mnist"]),
+    "dataset": st.sampled_from([*builtin_names(), "data.csv", "data.npz", "mnist"]),
     "target": st.text(max_size=4), "noise": st.floats(-0.5, 2), "n_samples": st.integers(0, 500),
     "pos_weight": st.one_of(st.sampled_from(["none", "auto", "AUTO", "some"]), st.floats(-1, 10)),
     "device": st.sampled_from(["auto", "cpu", "cuda", "cuda:1", "cuda:", "gpu"]),

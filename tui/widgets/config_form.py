@@ -13,7 +13,8 @@ from textual.validation import ValidationResult, Validator
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static
 
-from clf_tui.engine.config import BUILTIN_DATASETS, CHOICES, FIELDS, RunConfig
+from clf_tui.datasets.builtin import builtin_names
+from clf_tui.engine.config import CHOICES, FIELDS, RunConfig
 from clf_tui.errors import ConfigError
 
 FORM_FIELDS = (
@@ -24,7 +25,7 @@ LABELS = {
     "dataset": "data set", "n_samples": "samples", "pos_weight": "pos weight", "lr": "learning rate",
     "weight_decay": "weight decay", "batch_size": "batch size",
 }
-SUGGESTIONS = {"dataset": BUILTIN_DATASETS, "device": ("auto", "cpu", "cuda")}
+SUGGESTIONS = {"dataset": builtin_names(), "device": ("auto", "cpu", "cuda")}
 PLACEHOLDERS = {"dataset": "moons … or a .csv / .npz path", "target": "CSV label column", "n_samples": "default",
                 "positive": "default"}
 
