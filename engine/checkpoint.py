@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from .archive import SLACK_BYTES, read_archive, write_archive
+from .calibration import TEMPERATURE_BOUNDS
 from clf_tui.errors import CheckpointError
 from .events import EpochEnded
 from .saved_data import check_same_data, data_description, data_fingerprint
@@ -84,6 +85,7 @@ def trainer_state(trainer: Trainer) -> dict[str, Any]:
         },
         "rng": to_cpu(trainer.rng_state()),
         "threshold": float(trainer.threshold),
+        "temperature": float(trainer.temperature),
         "class_names": list(data.class_names) if data is not None else None,
         "feature_names": list(data.feature_names) if data is not None else None,
         "scaler": data.scaler.to_dict() if data is not None else None,
@@ -129,6 +131,7 @@ def restore_trainer(trainer: Trainer, state: dict[str, Any], *, source: str = "c
     trainer.history = history
     trainer.total_epochs = int(state["epoch"])
     trainer.threshold = float(state["threshold"])
+    trainer.temperature = float(state.get("temperature", 1.0))
     trainer.early_stopping_watch = watch
 
 
@@ -211,6 +214,10 @@ def _check_values(path: Path, state: dict[str, Any]) -> None:
     threshold = state["threshold"]
     if not 0.0 <= threshold <= 1.0:  # NaN fails too
         raise CheckpointError(f"{path} is damaged: its threshold {threshold!r} is not a number between 0 and 1")
+    temperature = state.get("temperature", 1.0)
+    low, high = TEMPERATURE_BOUNDS
+    if not isinstance(temperature, float) or not low <= temperature <= high:
+        raise CheckpointError(f"{path} is damaged: its temperature {temperature!r} is not a number from {low} to {high}")
     for name, value in state["model_state"].items():
         if value.is_floating_point() and not bool(torch.isfinite(value).all()):
             raise CheckpointError(f"{path} is damaged: its weights are not all finite numbers ({name})")

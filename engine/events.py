@@ -7,6 +7,8 @@ from typing import Literal
 
 import numpy as np
 
+from .calibration import Reliability
+
 EndReason = Literal["completed", "stopped", "early_stopped", "diverged"]
 
 
@@ -50,6 +52,17 @@ class EvalReady:
     y_prob: np.ndarray
 
 
+@dataclass(frozen=True, eq=False)
+class TemperatureFitted:
+    """Temperature scaling was fit on the validation split after ``epoch``: probabilities are now
+    sigmoid(logit / T) (softmax for several classes), with the reliability diagrams before and after."""
+
+    epoch: int
+    temperature: float
+    before: tuple[Reliability, ...]
+    after: tuple[Reliability, ...]
+
+
 @dataclass(frozen=True)
 class CheckpointSaved:
     """A checkpoint of the state after ``epoch`` was written to ``path``."""
@@ -67,4 +80,4 @@ class RunEnded:
     message: str
 
 
-Event = RunStarted | EpochEnded | EvalReady | CheckpointSaved | RunEnded
+Event = RunStarted | EpochEnded | EvalReady | TemperatureFitted | CheckpointSaved | RunEnded

@@ -18,11 +18,12 @@ from torch.nn.parallel import DistributedDataParallel
 from . import checkpoint, distributed, graphed, loader_batches, metrics
 from .batching import TensorBatches
 from .build import VAL_CHUNK_ROWS, build_optimizer_for, build_parts, load_data, split_tensors
+from .calibration import apply_temperature, fit_temperature, reliabilities
 from .config import RunConfig
 from .control import RunControl
 from .device import resolve_device
 from clf_tui.errors import CheckpointError, ClfError, ConfigError
-from .events import CheckpointSaved, EpochEnded, EvalReady, Event, RunEnded, RunStarted
+from .events import CheckpointSaved, EpochEnded, EvalReady, Event, RunEnded, RunStarted, TemperatureFitted
 from .losses import LossSpec
 from .optimizers import prefer_fused
 from .snapshot import Snapshot, copy_tree
@@ -101,6 +102,8 @@ class Trainer:
         self.history: list[EpochEnded] = []
         self.total_epochs = 0
         self.threshold = 0.5
+        self.temperature = 1.0
+        """Probabilities are sigmoid(logit / T) (softmax for several classes): 1 until ``fit_temperature``."""
         self.early_stopping: EarlyStopping | None = None
         self.early_stopping_watch: EarlyStoppingWatch[dict[str, torch.Tensor]] = EarlyStoppingWatch()
         self.config: RunConfig | None = None
@@ -193,7 +196,7 @@ class Trainer:
         """Probabilities for ``x``: P(class 1) for binary models, (n, k) for multiclass."""
         if self.spec is None:
             raise ClfError("this trainer's loss is not one clf-tui knows, so outputs cannot be read as probabilities")
-        return self.spec.proba(torch.from_numpy(self.predict(x))).numpy()
+        return apply_temperature(self.spec.proba(torch.from_numpy(self.predict(x))).numpy(), self.temperature)
 
     # -- several processes ----------------------------------------------------
 
@@ -398,7 +401,17 @@ class Trainer:
         if self.launch is not None:
             y_true, y_prob = distributed.gather_rows(y_true), distributed.gather_rows(y_prob)
         self._n_classes = 2 if y_prob.ndim == 1 else y_prob.shape[1]
-        return val_loss, y_true.cpu().numpy(), y_prob.cpu().numpy()
+        return val_loss, y_true.cpu().numpy(), apply_temperature(y_prob.cpu().numpy(), self.temperature)
+
+    def fit_temperature(self) -> TemperatureFitted:
+        """Fit the temperature on the validation split (LBFGS on the log loss of the model's own probabilities)
+        and use it from now on; the event holds the reliability diagrams before (T = 1) and after."""
+        self.temperature = 1.0
+        y_true, y_prob = self.evaluate()
+        names = self.data.class_names if self.data is not None else tuple(str(c) for c in range(self.n_classes or 2))
+        self.temperature = fit_temperature(y_true, y_prob)
+        return TemperatureFitted(self.total_epochs, self.temperature, reliabilities(y_true, y_prob, names),
+                                 reliabilities(y_true, apply_temperature(y_prob, self.temperature), names))
 
     def history_rows(self) -> list[dict[str, float | int | None]]:
         """One row per finished epoch: epoch, losses, validation metrics and duration."""

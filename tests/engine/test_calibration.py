@@ -66,3 +66,23 @@ def test_temperature_scaling_of_a_multiclass_model_keeps_its_argmax() -> None:
 def test_a_temperature_of_one_changes_nothing() -> None:
     p = np.array([0.1, 0.5, 0.9], dtype=np.float32)
     assert apply_temperature(p, 1.0) is p
+
+
+def test_a_trainer_fits_its_temperature_uses_it_and_keeps_it_in_its_checkpoint(tmp_path) -> None:
+    from clf_tui.engine import RunConfig, Trainer
+
+    trainer = Trainer.from_config(RunConfig(n_samples=400, epochs=30, device="cpu"))
+    trainer.train(30)
+    y_true, raw = trainer.evaluate()
+    fitted = trainer.fit_temperature()
+    assert fitted.temperature == trainer.temperature == fit_temperature(y_true, raw)
+    # float32 probabilities: scikit-learn sums them in float32, the diagram in float64.
+    assert fitted.before[0].brier == pytest.approx(brier_score_loss(y_true, raw), abs=1e-6)
+    _, calibrated = trainer.evaluate()
+    assert np.allclose(calibrated, apply_temperature(raw, fitted.temperature), atol=1e-6)
+    assert fitted.after[0].brier == pytest.approx(brier_score_loss(y_true, calibrated), abs=1e-6)
+    assert log_loss(y_true, calibrated) <= log_loss(y_true, raw)
+    assert np.allclose(trainer.predict_proba(trainer.data.X_val), calibrated, atol=1e-6)
+    restored = Trainer.from_checkpoint(trainer.save_checkpoint(tmp_path / "run.pt"))
+    assert restored.temperature == trainer.temperature
+    assert np.array_equal(restored.evaluate()[1], calibrated)
