@@ -68,6 +68,22 @@ async def test_a_csv_without_a_target_is_flagged_until_the_target_is_typed(moons
         assert app.query_one(ConfigForm).read_config().target == "label"
 
 
+async def test_a_rule_across_fields_marks_the_field_the_error_names(moons: RunConfig) -> None:
+    app = ClfApp(moons)
+    async with app.run_test(size=WIDE) as pilot:
+        await wait_ready(pilot)
+        form = app.query_one(ConfigForm)
+        form.set_value("loss", "cross_entropy")
+        pos_weight = app.query_one("#field-pos_weight", Input)
+        pos_weight.value = "2"
+        await pilot.pause()
+        assert pos_weight.has_class("-invalid")
+        assert form.error_for("pos_weight", "2") == (
+            "pos_weight = 2.0 applies only to loss = 'bce_logits', not 'cross_entropy'")
+        assert form.error_for("lr", "0.1") is None  # the config is refused, but not for its lr
+        assert not app.query_one("#field-lr", Input).has_class("-invalid")
+
+
 @pytest.mark.parametrize("content", [b"garbage", b""])
 async def test_a_corrupt_checkpoint_is_reported(moons: RunConfig, tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "corrupt.pt"

@@ -117,7 +117,7 @@ class ConfigForm(Widget):
         try:
             self._base.replace(**others, **{name: value})
         except ConfigError as error:
-            return error.message if _names_field(error, name) else None
+            return error.message if error.field == name else None
         return None
 
     @on(Input.Changed)
@@ -153,11 +153,6 @@ class _FieldValidator(Validator):
     def validate(self, value: str) -> ValidationResult:
         error = self._form.error_for(self._name, value) if self._form.is_mounted else None
         return self.failure(error) if error else self.success()
-
-
-def _names_field(error: ConfigError, name: str) -> bool:
-    """Whether ``error`` is about field ``name``: the engine's messages start with "<field> = <value>"."""
-    return error.message.startswith(f"{name} =")
 
 
 def _text(value: Any) -> str:
