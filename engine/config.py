@@ -11,7 +11,6 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from clf_tui.datasets.builtin import builtin_names, check_options
 from clf_tui.errors import ConfigError
 
 CHOICES: dict[str, tuple[str, ...]] = {
@@ -260,6 +259,9 @@ def _require(ok: bool, name: str, value: Any, expected: str) -> None:
 
 
 def _validate(cfg: RunConfig) -> None:
+    # Here, not at the top: the data sets load NumPy, which reading the fields (`clf-tui --help`) does not need.
+    from clf_tui.datasets.builtin import builtin_names, check_options
+
     for name, choices in CHOICES.items():
         value = getattr(cfg, name)
         if value not in choices:
