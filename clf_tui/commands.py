@@ -18,8 +18,8 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from clf_tui.arguments import EXIT_INTERRUPTED, EXIT_USAGE, UsageError, config_from_args
 from clf_tui.data_report import data_report
-from clf_tui.cli import EXIT_INTERRUPTED, EXIT_USAGE, UsageError, config_from_args
 from clf_tui.engine import ClfError, RunConfig, RunControl, Trainer
 from clf_tui.engine.atomic import FolderInUse, claim_new_folder, folder_lock, write_atomic
 from clf_tui.engine.config import FIELDS

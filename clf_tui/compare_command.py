@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rich.progress import BarColumn, Progress, TaskID, TextColumn
 
-from clf_tui.cli import UsageError, config_from_args
+from clf_tui.arguments import UsageError, config_from_args
 from clf_tui.commands import write_metrics_csv
 from clf_tui.compare_report import box_plots, comparison_table
 from clf_tui.engine import RunConfig

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 
-from clf_tui.cli import UsageError
+from clf_tui.arguments import UsageError
 from clf_tui.data_report import data_report
 from clf_tui.report import cli_console
 from clf_tui.engine.atomic import write_atomic

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from clf_tui.cli import UsageError
+from clf_tui.arguments import UsageError
 from clf_tui.engine import RunConfig
 from clf_tui.engine.events import EpochEnded, Event
 

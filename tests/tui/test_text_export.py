@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from textual.widgets import Input
 
-from clf_tui.cli import build_train_parser, config_from_args
+from clf_tui.arguments import build_train_parser, config_from_args
 from clf_tui.engine import RunConfig
 from clf_tui.engine.atomic import is_temporary
 from clf_tui.engine.metrics import BinaryEval, MulticlassEval
