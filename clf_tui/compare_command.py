@@ -10,11 +10,11 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn
 
 from clf_tui.arguments import UsageError, config_from_args
 from clf_tui.commands import write_metrics_csv
-from clf_tui.compare_report import box_plots, comparison_table
 from clf_tui.engine import RunConfig
 from clf_tui.engine.atomic import claim_new_file
 from clf_tui.engine.compare import compare as run_comparison
 from clf_tui.engine.comparison import Comparison, ComparisonEnded, ComparisonStarted, SeedsEpochEnded, config_labels
+from clf_tui.render.compare_report import box_plots, comparison_table
 from clf_tui.report import cli_console
 
 BOX_PLOT_WIDTH = 78

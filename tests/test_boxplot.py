@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clf_tui.boxplot import NO_VALUES, BoxStats, box_plot
+from clf_tui.render.boxplot import NO_VALUES, BoxStats, box_plot
 
 values = st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=1, max_size=30)
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from clf_tui.cli import main
-from clf_tui.compare_report import METRIC_NAMES
+from clf_tui.render.compare_report import METRIC_NAMES
 from clf_tui.engine import RunConfig, Trainer
 from tests.limits import HANG_S
 

@@ -11,11 +11,11 @@ from textual.geometry import Size
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, ProgressBar, Static
 
-from clf_tui.compare_report import comparison_table
 from clf_tui.engine import ClfError, RunConfig
 from clf_tui.engine.comparison import (
     MAX_CONFIGS, ComparisonEnded, ComparisonStarted, SeedsEpochEnded, apply_overrides, check_same_data, check_sizes,
 )
+from clf_tui.render.compare_report import comparison_table
 
 from .. import messages
 from ..messages import Job

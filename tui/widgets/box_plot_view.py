@@ -6,8 +6,8 @@ from rich.text import Text
 from textual.geometry import Size
 from textual.widget import Widget
 
-from clf_tui.compare_report import box_plots
 from clf_tui.engine.comparison import Comparison
+from clf_tui.render.compare_report import box_plots
 
 
 class BoxPlotView(Widget):

@@ -11,7 +11,7 @@ from collections import Counter
 from rich import box
 from rich.table import Table
 
-from clf_tui.boxplot import box_plot
+from clf_tui.render.boxplot import box_plot
 from clf_tui.engine.comparison import Comparison, ConfigRuns
 
 METRIC_NAMES = {
