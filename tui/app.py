@@ -662,7 +662,7 @@ class ClfApp(App[int]):
     def action_command_palette(self) -> None:
         """Textual's own action, opening the palette that survives fast typing."""
         if self.use_command_palette and not CommandPalette.is_open(self):
-            self.push_screen(CommandPalette(id="--command-palette"))
+            self.push_screen(CommandPalette())
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """Every key binding is also a command in the palette (ctrl+p)."""
