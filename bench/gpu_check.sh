@@ -67,7 +67,10 @@ command -v nvidia-smi >/dev/null && nvidia-smi -L
 
 install() {
     if [ ! -x "$venv/bin/python" ]; then
-        "$python" -m venv "$venv" || return 1
+        # Without ensurepip (a Python whose venv module cannot install pip), the environment borrows the pip
+        # of the packages added below.
+        "$python" -m venv "$venv" 2>/dev/null || { rm -rf "$venv" && "$python" -m venv --without-pip "$venv"; } ||
+            return 1
         local existing
         existing=$("$python" -c "import os, sysconfig, torch
 print(os.path.dirname(os.path.dirname(torch.__file__)))
