@@ -23,7 +23,8 @@ N_SAMPLES = 3010
 
 
 def config(**changes: object) -> RunConfig:
-    return RunConfig(dataset="moons", n_samples=N_SAMPLES, epochs=3, device="cpu", **changes)
+    """Moons on the CPU for 3 epochs, unless ``changes`` say otherwise."""
+    return RunConfig(**{"dataset": "moons", "n_samples": N_SAMPLES, "epochs": 3, "device": "cpu", **changes})
 
 
 def n_full(trainer: Trainer) -> int:
