@@ -19,7 +19,8 @@ MAX_SEEDS = 100
 DATA_FIELDS = ("dataset", "target", "n_samples", "noise", "n_classes", "data_seed", "val_fraction", "split_seed",
                "stratify", "scaler")
 """The fields that choose the data: every configuration of a comparison must agree on them."""
-UNLABELLED_FIELDS = ("seed", "out_dir", "device", "threads", "checkpoint_every_s", "checkpoint_every_epochs")
+UNLABELLED_FIELDS = ("seed", "out_dir", "device", "threads", "checkpoint_every_s", "checkpoint_every_epochs",
+                     "temperature_scaling", "cost_fp", "cost_fn", "prevalence")
 """Fields that never name a configuration: they do not change what is trained."""
 BINARY_METRICS = ("train_loss", "val_loss", "val_accuracy", "val_auroc", "val_average_precision")
 MULTICLASS_METRICS = ("train_loss", "val_loss", "val_accuracy", "val_macro_f1")

@@ -21,6 +21,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "optimizer": ("sgd", "momentum", "rmsprop", "adam", "adamw"),
 }
 BINARY_ONLY_LOSSES = ("bce_logits", "bce")
+MAX_FOLDS = 100
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,12 @@ class RunConfig:
     min_delta: float = field(default=0.0, metadata={"help": "smallest drop in validation loss that counts as improvement"})
     restore_best: bool = field(default=True, metadata={"help": "after an early stop, keep the best epoch's weights"})
 
+    temperature_scaling: bool = field(default=False, metadata={"help": "at the end of each run, fit one temperature on the validation split that calibrates the probabilities (kept in the checkpoint)"})
+    cost_fp: float | None = field(default=None, metadata={"help": "cost of a false positive, any unit; with cost_fn, the threshold becomes the one of least expected cost (binary tasks)"})
+    cost_fn: float | None = field(default=None, metadata={"help": "cost of a false negative, in cost_fp's unit"})
+    prevalence: float | None = field(default=None, metadata={"help": "share of positives expected in deployment, for the costs (default: the validation split's)"})
+    folds: int = field(default=0, metadata={"help": "cross-validation: K >= 2 trains K models on stratified folds of all the rows (0 or 1: one run)"})
+
     out_dir: str = field(default="runs", metadata={"help": "folder for the checkpoint, config and metrics of a run"})
     checkpoint_every_s: float = field(default=60.0, metadata={"help": "seconds between checkpoints written during a run, at the end of an epoch (0: only the final one)"})
     checkpoint_every_epochs: int = field(default=0, metadata={"help": "also write a checkpoint after every N-th epoch of the run's life: 3 writes after epochs 3, 6, 9, ... (0: off)"})
@@ -98,6 +105,16 @@ class RunConfig:
         if self.early_stopping == "auto":
             return self.dataset.lower().endswith((".csv", ".npz"))
         return bool(self.early_stopping)
+
+    @property
+    def cross_validates(self) -> bool:
+        """Whether ``clf-tui train`` cross-validates over ``folds`` folds instead of training one run."""
+        return self.folds >= 2
+
+    @property
+    def has_costs(self) -> bool:
+        """Whether the costs of errors are given, so that a run's threshold is the one of least expected cost."""
+        return self.cost_fp is not None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain primitives and lists; None fields are left out (TOML has no null)."""
@@ -307,6 +324,9 @@ def _validate(cfg: RunConfig) -> None:
              cfg.checkpoint_every_s, "a number of seconds >= 0 (0: off)")
     _require(0 <= cfg.checkpoint_every_epochs <= 1_000_000, "checkpoint_every_epochs", cfg.checkpoint_every_epochs,
              "a whole number of epochs between 0 (off) and 1000000")
+    _validate_costs(cfg)
+    _require(0 <= cfg.folds <= MAX_FOLDS, "folds", cfg.folds,
+             f"a whole number of folds from 2 to {MAX_FOLDS} (0 or 1: no cross-validation)")
     for name in ("drop", "categorical", "numeric", "na_values"):
         names = getattr(cfg, name)
         _require(len(set(names)) == len(names), name, names, "names given once each")
@@ -318,6 +338,26 @@ def _validate(cfg: RunConfig) -> None:
     if (cfg.na_values or cfg.missing_indicators) and not dataset.lower().endswith(".csv"):
         setting = "na_values" if cfg.na_values else "missing_indicators"
         raise ConfigError(f"{setting} applies to CSV files, not to dataset = {dataset!r}", field=setting)
+
+
+def _validate_costs(cfg: RunConfig) -> None:
+    """Both costs or neither, each finite and >= 0, not both 0; a prevalence only beside them, in (0, 1)."""
+    for name, other in (("cost_fp", "cost_fn"), ("cost_fn", "cost_fp")):
+        value = getattr(cfg, name)
+        if value is None and getattr(cfg, other) is not None:
+            raise ConfigError(f"{other} = {getattr(cfg, other)!r} is given without {name}: set both costs, or "
+                              "neither", field=name)
+        if value is not None:
+            _require(math.isfinite(value) and value >= 0, name, value, "a finite number >= 0")
+    if cfg.cost_fp == 0 and cfg.cost_fn == 0:
+        raise ConfigError("cost_fp = 0 and cost_fn = 0: with no cost to weigh, no threshold is better than another; "
+                          "give at least one cost above 0", field="cost_fp")
+    if cfg.prevalence is not None:
+        _require(math.isfinite(cfg.prevalence) and 0 < cfg.prevalence < 1, "prevalence", cfg.prevalence,
+                 "a share of positives between 0 and 1, exclusive")
+        if cfg.cost_fp is None:
+            raise ConfigError(f"prevalence = {cfg.prevalence!r} weighs the costs of errors, and none are given: "
+                              "set cost_fp and cost_fn too, or leave prevalence unset", field="prevalence")
 
 
 def _is_device_name(name: str) -> bool:

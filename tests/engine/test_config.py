@@ -137,3 +137,51 @@ def test_parse_field_errors() -> None:
         RunConfig.parse_field("batch_size", "big")
     with pytest.raises(ConfigError, match="unknown setting"):
         RunConfig.parse_field("speed", "1")
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "words"),
+    [
+        ({"cost_fp": 1.0}, "cost_fn", ["cost_fp = 1.0", "without cost_fn", "set both costs"]),
+        ({"cost_fn": 5.0}, "cost_fp", ["cost_fn = 5.0", "without cost_fp"]),
+        ({"cost_fp": -1.0, "cost_fn": 1.0}, "cost_fp", ["cost_fp = -1.0", ">= 0"]),
+        ({"cost_fp": 1.0, "cost_fn": float("inf")}, "cost_fn", ["cost_fn = inf", "finite"]),
+        ({"cost_fp": 0.0, "cost_fn": 0.0}, "cost_fp", ["cost_fp = 0 and cost_fn = 0", "above 0"]),
+        ({"prevalence": 0.1}, "prevalence", ["prevalence = 0.1", "set cost_fp and cost_fn"]),
+        ({"cost_fp": 1.0, "cost_fn": 2.0, "prevalence": 1.0}, "prevalence", ["prevalence = 1.0", "between 0 and 1"]),
+        ({"cost_fp": 1.0, "cost_fn": 2.0, "prevalence": 0.0}, "prevalence", ["prevalence = 0.0"]),
+        ({"folds": -1}, "folds", ["folds = -1", "from 2 to 100", "0 or 1"]),
+        ({"folds": 101}, "folds", ["folds = 101"]),
+        ({"temperature_scaling": "yes"}, "temperature_scaling", ["true or false"]),
+    ],
+)
+def test_costs_prevalence_and_folds_are_checked(changes: dict, field: str, words: list[str]) -> None:
+    with pytest.raises(ConfigError) as info:
+        RunConfig(**changes)
+    assert info.value.field == field
+    for word in words:
+        assert word in str(info.value)
+
+
+def test_honest_number_settings_default_off_and_round_trip(tmp_path) -> None:
+    default = RunConfig()
+    assert (default.temperature_scaling, default.cost_fp, default.cost_fn, default.prevalence, default.folds) == (
+        False, None, None, None, 0)
+    assert not default.cross_validates and not default.has_costs and not RunConfig(folds=1).cross_validates
+    cfg = RunConfig(temperature_scaling=True, cost_fp=1, cost_fn=5, prevalence=0.05, folds=5)
+    assert cfg.cost_fp == 1.0 and isinstance(cfg.cost_fp, float) and cfg.cross_validates and cfg.has_costs
+    path = cfg.save(tmp_path / "run.toml")
+    assert RunConfig.load(path) == cfg
+    text = path.read_text()
+    assert "temperature_scaling = true" in text and "cost_fn = 5.0" in text and "folds = 5" in text
+    assert "prevalence" not in RunConfig(cost_fp=1, cost_fn=1).save(tmp_path / "plain.toml").read_text()
+    assert RunConfig.parse_field("cost_fp", "2.5") == 2.5 and RunConfig.parse_field("prevalence", "default") is None
+    assert RunConfig.parse_field("temperature_scaling", "on") is True and RunConfig.parse_field("folds", "3") == 3
+
+
+def test_a_comparison_is_not_named_by_settings_that_change_nothing_trained() -> None:
+    from clf_tui.engine.comparison import config_labels
+
+    plain = RunConfig(hidden=(8,))
+    assert config_labels([plain, plain.replace(temperature_scaling=True, cost_fp=1.0, cost_fn=3.0, prevalence=0.2)]) == [
+        "config 1", "config 2"]
