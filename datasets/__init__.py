@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +17,13 @@ from clf_tui.datasets.labels import choose_positive
 from clf_tui.datasets.preprocess import Preprocessing
 from clf_tui.datasets.record import DataSplit, Scaler
 from clf_tui.datasets.roles import Overrides
-from clf_tui.datasets.scaling import finite_or_refused, fit_scaler
-from clf_tui.datasets.splitting import split, split_rows
+from clf_tui.datasets.sources import ArrayRows, CsvRows, Rows, scaled
+from clf_tui.datasets.splitting import fold_rows, split_rows
 from clf_tui.datasets.tabular import enough_memory, read_file
-from clf_tui.errors import DataError
+from clf_tui.errors import ConfigError, DataError
 
-__all__ = ["DataReport", "DataSplit", "Overrides", "Preprocessing", "Scaler", "builtin_names", "describe", "inspect",
-           "load", "load_eval"]
+__all__ = ["DataReport", "DataSplit", "Fold", "Overrides", "Preprocessing", "Scaler", "builtin_names", "describe",
+           "folds", "inspect", "load", "load_eval"]
 
 
 def load(source: str, *, n_samples: int | None = None, noise: float | None = None, n_classes: int = 3,
@@ -49,22 +51,68 @@ def load(source: str, *, n_samples: int | None = None, noise: float | None = Non
         ConfigError: an option is out of range.
     """
     with _file_memory(source):
-        if _is_csv(source):
-            return _load_csv(Path(source), target, overrides=overrides, na_values=na_values,
-                             missing_indicators=missing_indicators, positive=positive, val_fraction=val_fraction,
-                             split_seed=split_seed, stratify=stratify, scaler=scaler)
-        if overrides != Overrides() or na_values or missing_indicators:
-            raise DataError(f"{source} is not a CSV file: drop, categorical, numeric, na_values and "
-                            "missing_indicators apply to the columns of CSV files only")
-        data = _read(source, target, dict(n_samples=n_samples, noise=noise, n_classes=n_classes, data_seed=data_seed))
-        data = _with_positive(data, positive, by_rule=source not in BUILTINS)
-        X_train, X_val, y_train, y_val = split(data, val_fraction=val_fraction, split_seed=split_seed,
-                                               stratify=stratify)
-        fitted = fit_scaler(X_train, scaler)
-        # The split's rows are copies: float32 ones are scaled in place.
-        X_train = _scaled(fitted, X_train, data, "training", out=X_train if X_train.dtype == np.float32 else None)
-        X_val = _scaled(fitted, X_val, data, "validation", out=X_val if X_val.dtype == np.float32 else None)
-        return DataSplit(data.name, X_train, y_train, X_val, y_val, data.feature_names, data.class_names, fitted)
+        rows = _rows(source, n_samples=n_samples, noise=noise, n_classes=n_classes, data_seed=data_seed,
+                     scaler=scaler, target=target, overrides=overrides, na_values=na_values,
+                     missing_indicators=missing_indicators, positive=positive)
+        train, val = split_rows(rows.y, rows.class_names, rows.name, val_fraction=val_fraction,
+                                split_seed=split_seed, stratify=stratify)
+        return rows.split(train, val)
+
+
+@dataclass(frozen=True, eq=False)
+class Fold:
+    """One fold of a cross-validation: its data split, and where its rows are among the data set's rows."""
+
+    number: int
+    """From 1 to ``n_folds``."""
+    n_folds: int
+    train_rows: np.ndarray
+    val_rows: np.ndarray
+    """Positions of the validation rows among the data set's rows (a CSV file's labelled rows): over the folds,
+    every row is in exactly one validation split."""
+    data: DataSplit
+
+
+def folds(source: str, n_folds: int, *, split_seed: int = 13, only: int | None = None,
+          **options: Any) -> Iterator[Fold]:
+    """The ``n_folds`` stratified folds of all of a data set's rows (a built-in's generated rows, a file's
+    labelled rows), each with its preprocessing and scaler fit on its own training rows, one fold at a time.
+
+    Args:
+        source, options: as ``load`` takes them (all but val_fraction and stratify).
+        split_seed: the seed of the shuffle before the rows are dealt into folds.
+        only: yield this fold alone (from 1), without fitting the others.
+
+    Raises:
+        ConfigError: fewer than 2 folds, or ``only`` not one of them.
+        DataError: as ``load``, or a class with fewer rows than folds.
+    """
+    if only is not None and not 1 <= only <= n_folds:
+        raise ConfigError(f"fold {only} is not one of folds 1 to {n_folds}", field="folds")
+    with _file_memory(source):
+        rows = _rows(source, **options)
+        dealt = fold_rows(rows.y, rows.class_names, rows.name, n_folds=n_folds, split_seed=split_seed)
+    for number, (train, val) in enumerate(dealt, start=1):
+        if only is None or number == only:
+            with _file_memory(source):
+                data = rows.split(train, val)
+            yield Fold(number, n_folds, train, val, data)
+
+
+def _rows(source: str, *, n_samples: int | None = None, noise: float | None = None, n_classes: int = 3,
+          data_seed: int = 0, scaler: str = "standard", target: str | None = None,
+          overrides: Overrides = Overrides(), na_values: tuple[str, ...] = (), missing_indicators: bool = False,
+          positive: str | None = None) -> Rows:
+    """The rows of ``source`` before any split (``load``'s options)."""
+    if _is_csv(source):
+        csv = read_csv_data(_checked_path(Path(source)), target, overrides=overrides, na_values=na_values,
+                            positive=positive)
+        return CsvRows(csv, csv.labelled_rows(), scaler, missing_indicators, na_values)
+    if overrides != Overrides() or na_values or missing_indicators:
+        raise DataError(f"{source} is not a CSV file: drop, categorical, numeric, na_values and "
+                        "missing_indicators apply to the columns of CSV files only")
+    data = _read(source, target, dict(n_samples=n_samples, noise=noise, n_classes=n_classes, data_seed=data_seed))
+    return ArrayRows(_with_positive(data, positive, by_rule=source not in BUILTINS), scaler)
 
 
 def inspect(path: str, target: str | None, *, overrides: Overrides = Overrides(), na_values: tuple[str, ...] = (),
@@ -78,26 +126,6 @@ def inspect(path: str, target: str | None, *, overrides: Overrides = Overrides()
         raise DataError(f"{path}: inspect reads .csv files")
     with _file_memory(path):
         return read_csv_data(Path(path), target, overrides=overrides, na_values=na_values, positive=positive).report
-
-
-def _load_csv(path: Path, target: str | None, *, overrides: Overrides, na_values: tuple[str, ...],
-              missing_indicators: bool, positive: str | None, val_fraction: float, split_seed: int, stratify: bool,
-              scaler: str) -> DataSplit:
-    """A CSV file's labelled rows split, its preprocessing fit on the training rows, both splits encoded and scaled."""
-    csv = read_csv_data(_checked_path(path), target, overrides=overrides, na_values=na_values, positive=positive)
-    rows = csv.labelled_rows()
-    report = csv.report
-    train, val = split_rows(csv.y[rows], report.class_names, report.name, val_fraction=val_fraction,
-                            split_seed=split_seed, stratify=stratify)
-    train_rows, val_rows = rows[train], rows[val]
-    preprocessing = csv.fit(train_rows, missing_indicators=missing_indicators, na_values=na_values)
-    with np.errstate(over="ignore", invalid="ignore"):  # refused below, with the column's name
-        X_train, fitted = preprocessing.fit_transform(csv.table, train_rows, scaler)
-        X_train = finite_or_refused(X_train, preprocessing.feature_names, report.name, "training")
-        X_val = finite_or_refused(csv.features(preprocessing, fitted, val_rows), preprocessing.feature_names,
-                                  report.name, "validation")
-    return DataSplit(report.name, X_train, csv.y[train_rows], X_val, csv.y[val_rows], preprocessing.feature_names,
-                     report.class_names, fitted, preprocessing=preprocessing, report=report)
 
 
 def _with_positive(data: Labelled, positive: str | None, *, by_rule: bool) -> Labelled:
@@ -142,7 +170,7 @@ def load_eval(source: str, *, target: str | None, feature_names: tuple[str, ...]
             raise DataError(f"{data.name} has label {unknown[0]!r}, which is not one of the model's classes "
                             f"({listing(class_names)})")
         y = np.array([index[name] for name in data.class_names], dtype=np.int64)[data.y]
-        return _scaled(scaler, X, data, "evaluation"), y
+        return scaled(scaler, X, data, "evaluation"), y
 
 
 def _read(source: str, target: str | None, builtin_options: dict[str, Any]) -> Labelled:
@@ -167,13 +195,6 @@ def _checked_path(path: Path) -> Path:
     if not path.exists():
         raise DataError(f"no such file: {path}")
     return path
-
-
-def _scaled(scaler: Scaler, X: np.ndarray, data: Labelled, rows: str, out: np.ndarray | None = None) -> np.ndarray:
-    """``scaler.transform(X, out=out)``, refused if a value leaves float32's range."""
-    with np.errstate(over="ignore", invalid="ignore"):  # refused below, with the column's name
-        scaled = scaler.transform(X, out=out)
-    return finite_or_refused(scaled, data.feature_names, data.name, rows)
 
 
 def _looks_like_path(source: str) -> bool:

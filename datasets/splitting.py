@@ -55,3 +55,31 @@ def split_rows(y: np.ndarray, class_names: tuple[str, ...], name: str, *, val_fr
 
     return train_test_split(np.arange(len(y)), test_size=val_fraction, random_state=split_seed,
                             stratify=y if stratify else None)
+
+
+def fold_rows(y: np.ndarray, class_names: tuple[str, ...], name: str, *, n_folds: int,
+              split_seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The (training, validation) row indices of each of ``n_folds`` stratified folds of labels ``y``, by
+    scikit-learn's ``StratifiedKFold`` shuffled by ``split_seed``: every row is in one validation split.
+
+    Raises:
+        ConfigError: fewer than 2 folds.
+        DataError: fewer than 2 classes, or a class with fewer rows than folds (each fold's validation rows
+            hold every class).
+    """
+    if n_folds < 2:
+        raise ConfigError(f"folds = {n_folds} is invalid for cross-validation: expected 2 or more", field="folds")
+    counts = np.bincount(y, minlength=len(class_names))
+    present = np.flatnonzero(counts)
+    if len(present) < 2:
+        only = f", {class_names[present[0]]!r}" if len(present) else ""
+        raise DataError(f"{name} has one class only{only} (all {len(y)} rows); a classifier needs at least 2")
+    smallest = present[np.argmin(counts[present])]
+    if counts[smallest] < n_folds:
+        raise DataError(f"{name}: class {class_names[smallest]!r} has {counts[smallest]} rows, too few for "
+                        f"{n_folds} stratified folds (each fold's validation rows hold every class); lower folds "
+                        "to at most that, or add rows")
+    from sklearn.model_selection import StratifiedKFold
+
+    folds = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=split_seed)
+    return list(folds.split(np.zeros(len(y)), y))
