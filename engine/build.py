@@ -4,9 +4,9 @@ a comparison's ``SeedBatch`` several at once."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
@@ -20,7 +20,7 @@ from .models import build_model
 from .optimizers import build_optimizer
 
 if TYPE_CHECKING:
-    from clf_tui.datasets import DataSplit
+    from clf_tui.datasets import DataSplit, Fold
 
 VAL_CHUNK_ROWS = 8192
 """Validation runs through at most this many rows at a time (or a training batch, if larger)."""
@@ -42,13 +42,26 @@ def load_data(cfg: RunConfig) -> DataSplit:
     """The data set that ``cfg`` names, split and scaled."""
     from clf_tui import datasets
 
-    return datasets.load(
-        cfg.dataset, n_samples=cfg.n_samples, noise=cfg.noise, n_classes=cfg.n_classes,
-        data_seed=cfg.data_seed, val_fraction=cfg.val_fraction, split_seed=cfg.split_seed,
-        stratify=cfg.stratify, scaler=cfg.scaler, target=cfg.target,
-        overrides=datasets.Overrides(cfg.drop, cfg.categorical, cfg.numeric), na_values=cfg.na_values,
-        missing_indicators=cfg.missing_indicators, positive=cfg.positive,
-    )
+    return datasets.load(cfg.dataset, val_fraction=cfg.val_fraction, split_seed=cfg.split_seed,
+                         stratify=cfg.stratify, **_data_options(cfg))
+
+
+def load_folds(cfg: RunConfig, only: int | None = None) -> Iterator[Fold]:
+    """The ``cfg.folds`` stratified folds of the data set that ``cfg`` names, one at a time, each with its
+    preprocessing and scaler fit on its own training rows (``only``: that fold alone, from 1)."""
+    from clf_tui import datasets
+
+    return datasets.folds(cfg.dataset, cfg.folds, split_seed=cfg.split_seed, only=only, **_data_options(cfg))
+
+
+def _data_options(cfg: RunConfig) -> dict[str, Any]:
+    """The options of ``datasets.load`` that choose and read the rows, before any split."""
+    from clf_tui import datasets
+
+    return dict(n_samples=cfg.n_samples, noise=cfg.noise, n_classes=cfg.n_classes, data_seed=cfg.data_seed,
+                scaler=cfg.scaler, target=cfg.target,
+                overrides=datasets.Overrides(cfg.drop, cfg.categorical, cfg.numeric), na_values=cfg.na_values,
+                missing_indicators=cfg.missing_indicators, positive=cfg.positive)
 
 
 def build_parts(cfg: RunConfig, data: DataSplit, seeds: Sequence[int] | None = None) -> RunParts:
@@ -60,6 +73,10 @@ def build_parts(cfg: RunConfig, data: DataSplit, seeds: Sequence[int] | None = N
         DeviceError: the device asked for is not there.
     """
     spec = loss_spec(cfg.resolved_loss(data.task), data.n_classes)
+    if cfg.has_costs and data.n_classes != 2:
+        raise ConfigError(f"cost_fp and cost_fn choose the threshold between two classes, and {data.name} has "
+                          f"{data.n_classes}, which are predicted by the most probable: leave the costs unset",
+                          field="cost_fp")
     device, device_note = resolve_device(cfg.device)  # fail before building anything
     seeds = (cfg.seed,) if seeds is None else tuple(seeds)
     hidden = cfg.hidden if cfg.model == "mlp" else ()

@@ -13,6 +13,7 @@ import torch
 
 from .archive import SLACK_BYTES, read_archive, write_archive
 from .calibration import TEMPERATURE_BOUNDS
+from .costs import Costs
 from clf_tui.errors import CheckpointError
 from .events import EpochEnded
 from .saved_data import check_same_data, data_description, data_fingerprint
@@ -86,6 +87,8 @@ def trainer_state(trainer: Trainer) -> dict[str, Any]:
         "rng": to_cpu(trainer.rng_state()),
         "threshold": float(trainer.threshold),
         "temperature": float(trainer.temperature),
+        "costs": trainer.costs.to_dict() if trainer.costs is not None else None,
+        "fold": trainer.fold,
         "class_names": list(data.class_names) if data is not None else None,
         "feature_names": list(data.feature_names) if data is not None else None,
         "scaler": data.scaler.to_dict() if data is not None else None,
@@ -132,7 +135,24 @@ def restore_trainer(trainer: Trainer, state: dict[str, Any], *, source: str = "c
     trainer.total_epochs = int(state["epoch"])
     trainer.threshold = float(state["threshold"])
     trainer.temperature = float(state.get("temperature", 1.0))
+    trainer.costs = saved_costs(state, source)
+    trainer.fold = state.get("fold")
     trainer.early_stopping_watch = watch
+
+
+def saved_costs(state: dict[str, Any], source: str) -> Costs | None:
+    """The costs a checkpoint's threshold was chosen by, or None (also for checkpoints older than costs).
+
+    Raises:
+        CheckpointError: the entry is not what ``Costs.to_dict`` writes.
+    """
+    saved = state.get("costs")
+    if saved is None:
+        return None
+    try:
+        return Costs.from_dict(saved)
+    except ValueError as exc:
+        raise CheckpointError(f"{source} is damaged: its costs are not valid ({exc})") from None
 
 
 def history_records(saved: dict[str, Any], n_train: int, source: str) -> list[EpochEnded]:
@@ -218,6 +238,12 @@ def _check_values(path: Path, state: dict[str, Any]) -> None:
     low, high = TEMPERATURE_BOUNDS
     if not isinstance(temperature, float) or not low <= temperature <= high:
         raise CheckpointError(f"{path} is damaged: its temperature {temperature!r} is not a number from {low} to {high}")
+    saved_costs(state, str(path))
+    fold = state.get("fold")
+    config = state.get("config")
+    folds = config.get("folds") if isinstance(config, dict) else None
+    if fold is not None and not (type(fold) is int and type(folds) is int and 1 <= fold <= folds):
+        raise CheckpointError(f"{path} is damaged: its fold {fold!r} is not one of the {folds!r} folds of its config")
     for name, value in state["model_state"].items():
         if value.is_floating_point() and not bool(torch.isfinite(value).all()):
             raise CheckpointError(f"{path} is damaged: its weights are not all finite numbers ({name})")

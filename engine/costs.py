@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -35,6 +36,23 @@ class Costs:
         return {"false_positive": self.false_positive, "false_negative": self.false_negative,
                 "prevalence": self.prevalence}
 
+    @classmethod
+    def from_dict(cls, saved: Any) -> Costs:
+        """The costs ``to_dict`` wrote; ValueError for anything else: other keys, costs that are not finite
+        numbers >= 0 (or both 0), a prevalence outside (0, 1)."""
+        if not isinstance(saved, dict) or set(saved) != {"false_positive", "false_negative", "prevalence"}:
+            raise ValueError("the costs are not a dict of false_positive, false_negative and prevalence")
+        values = [saved["false_positive"], saved["false_negative"]]
+        if saved["prevalence"] is not None:
+            values.append(saved["prevalence"])
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            raise ValueError("the costs and the prevalence are not numbers")
+        try:
+            return cls(float(saved["false_positive"]), float(saved["false_negative"]),
+                       None if saved["prevalence"] is None else float(saved["prevalence"]))
+        except ConfigError as exc:
+            raise ValueError(exc.message) from None
+
 
 @dataclass(frozen=True, eq=False)
 class CostCurve:
@@ -50,6 +68,27 @@ class CostCurve:
         """(threshold, cost) of least expected cost; on ties the highest such threshold."""
         at = int(np.argmin(self.costs))
         return float(self.thresholds[at]), float(self.costs[at])
+
+
+def expected_cost(evaluation: BinaryEval, costs: Costs, threshold: float) -> float:
+    """The expected cost per case of predicting positive from ``threshold`` up, as ``cost_curve`` weighs it."""
+    if not (evaluation.n_pos and evaluation.n_neg):
+        raise ConfigError("an expected cost needs both classes among the validation rows")
+    prevalence = costs.prevalence if costs.prevalence is not None else evaluation.n_pos / evaluation.n
+    report = evaluation.at(threshold)
+    return (costs.false_positive * (1 - prevalence) * report.fp / evaluation.n_neg
+            + costs.false_negative * prevalence * report.fn / evaluation.n_pos)
+
+
+def least_cost_threshold(evaluation: BinaryEval, costs: Costs) -> tuple[float, float]:
+    """(threshold, expected cost per case) of least expected cost among thresholds a checkpoint can hold, in
+    [0, 1]: when predicting nothing positive is cheapest and a score is 1 exactly, the curve's threshold above
+    every score is above 1, and 1 (which counts those rows as positive) is the least cost left."""
+    curve = cost_curve(evaluation, costs)
+    if curve.thresholds[0] <= 1.0:
+        return curve.best
+    at = 1 + int(np.argmin(curve.costs[1:]))
+    return float(curve.thresholds[at]), float(curve.costs[at])
 
 
 def cost_curve(evaluation: BinaryEval, costs: Costs) -> CostCurve:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,10 +17,11 @@ from torch.nn.parallel import DistributedDataParallel
 
 from . import checkpoint, distributed, graphed, loader_batches, metrics
 from .batching import TensorBatches
-from .build import VAL_CHUNK_ROWS, build_optimizer_for, build_parts, load_data, split_tensors
+from .build import VAL_CHUNK_ROWS, build_optimizer_for, build_parts, load_data, load_folds, split_tensors
 from .calibration import apply_temperature, fit_temperature, reliabilities
 from .config import RunConfig
 from .control import RunControl
+from .costs import Costs, least_cost_threshold
 from .device import resolve_device
 from clf_tui.errors import CheckpointError, ClfError, ConfigError
 from .events import CheckpointSaved, EpochEnded, EvalReady, Event, RunEnded, RunStarted, TemperatureFitted
@@ -104,6 +105,10 @@ class Trainer:
         self.threshold = 0.5
         self.temperature = 1.0
         """Probabilities are sigmoid(logit / T) (softmax for several classes): 1 until ``fit_temperature``."""
+        self.costs: Costs | None = None
+        """The costs of errors that chose ``threshold`` (the config's ``cost_fp`` and ``cost_fn``), or None."""
+        self.fold: int | None = None
+        """Which of the config's ``folds`` this trainer's data is (from 1), in a cross-validation; else None."""
         self.early_stopping: EarlyStopping | None = None
         self.early_stopping_watch: EarlyStoppingWatch[dict[str, torch.Tensor]] = EarlyStoppingWatch()
         self.config: RunConfig | None = None
@@ -244,6 +249,11 @@ class Trainer:
         if not self._seeded:
             self.set_seed(self.default_seed)
         n_train = _n_samples(self.train_loader)
+        kept_temperature = self.temperature
+        if self.config is not None and self.config.temperature_scaling:
+            # A temperature belongs to the weights it was fit on: this run's epochs validate uncalibrated, as they
+            # would had the run never stopped, and its end fits the temperature again.
+            self.temperature = 1.0
         yield RunStarted(
             device=str(self.device),
             device_note=self.device_note,
@@ -307,10 +317,42 @@ class Trainer:
                 path = self.save_checkpoint(checkpoint_path)
                 clock.restart()
                 yield CheckpointSaved(str(path), epoch)
-        if checkpoint_path is not None and (reason != "diverged" or self.total_epochs > start_epoch):
+        finished = reason != "diverged" or self.total_epochs > start_epoch
+        if finished and self.config is not None and self.val_loader is not None:
+            notes = yield from self.end_of_run()
+            message = "; ".join([message, *notes])
+        elif not finished:
+            self.temperature = kept_temperature  # the weights are the ones it was fit on
+        if checkpoint_path is not None and finished:
             path = self.save_checkpoint(checkpoint_path)
             yield CheckpointSaved(str(path), self.total_epochs)
         yield RunEnded(reason, self.total_epochs, message)
+
+    def end_of_run(self) -> Generator[Event, None, list[str]]:
+        """What the config asks of the end of a run, on the weights it ends with: temperature scaling (yields
+        TemperatureFitted, then EvalReady of the last epoch with the calibrated probabilities), then the
+        threshold of least expected cost (``costs.least_cost_threshold``) on that evaluation. Returns notes
+        for RunEnded's message."""
+        cfg = self.config
+        notes: list[str] = []
+        if cfg is None or not (cfg.temperature_scaling or cfg.has_costs):
+            return notes
+        if cfg.temperature_scaling:
+            yield self.fit_temperature()
+            notes.append(f"temperature {self.temperature:.3f} fit on the validation split")
+        y_true, y_prob = self.evaluate()
+        if cfg.temperature_scaling:
+            yield EvalReady(self.total_epochs, y_true, y_prob)
+        if cfg.has_costs and y_prob.ndim == 1:
+            costs = Costs(cfg.cost_fp, cfg.cost_fn, cfg.prevalence)
+            try:
+                self.threshold, cost = least_cost_threshold(metrics.BinaryEval(y_true, y_prob), costs)
+            except ConfigError as exc:  # a validation split of one class: no rate to weigh
+                notes.append(f"the threshold stays {self.threshold:g}: {exc.message}")
+            else:
+                self.costs = costs
+                notes.append(f"threshold {self.threshold:.4g} of least expected cost ({cost:.4g} per case)")
+        return notes
 
     def _weights(self) -> dict[str, torch.Tensor]:
         return copy_tree(self.unwrapped_model.state_dict())
@@ -535,8 +577,9 @@ class Trainer:
             raise CheckpointError(f"{path} holds an invalid configuration: {exc.message}") from None
         if device is not None:
             cfg = cfg.replace(device=device)
-        if data is None:
-            data = load_data(cfg)
+        fold = state.get("fold")
+        if data is None:  # a fold's model was trained on its fold's rows
+            data = load_data(cfg) if fold is None else next(load_folds(cfg, only=fold)).data
         if check_data:  # before building anything
             checkpoint.check_same_data(state, data, str(path))
         trainer = cls.from_config(cfg, data)
