@@ -13,7 +13,7 @@ from clf_tui.errors import CheckpointError, ClfError, ConfigError, DataError, De
 
 _EXPORTS = {
     "TensorBatches": "batching",
-    "compare": "compare", "Comparison": "comparison",
+    "compare": "compare", "Comparison": "comparison", "cross_validate": "crossval",
     "read_checkpoint": "checkpoint",
     "RunConfig": "config",
     "RunControl": "control",
@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from .checkpoint import read_checkpoint
     from .compare import compare
     from .comparison import Comparison
+    from .crossval import cross_validate
     from .config import RunConfig
     from .control import RunControl
     from .device import resolve_device

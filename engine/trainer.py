@@ -339,7 +339,7 @@ class Trainer:
             return notes
         if cfg.temperature_scaling:
             yield self.fit_temperature()
-            notes.append(f"temperature {self.temperature:.3f} fit on the validation split")
+            notes.append(f"temperature {self.temperature:.3f}")
         y_true, y_prob = self.evaluate()
         if cfg.temperature_scaling:
             yield EvalReady(self.total_epochs, y_true, y_prob)
@@ -351,7 +351,7 @@ class Trainer:
                 notes.append(f"the threshold stays {self.threshold:g}: {exc.message}")
             else:
                 self.costs = costs
-                notes.append(f"threshold {self.threshold:.4g} of least expected cost ({cost:.4g} per case)")
+                notes.append(f"threshold {self.threshold:.4g}, least expected cost {cost:.4g} per case")
         return notes
 
     def _weights(self) -> dict[str, torch.Tensor]:

@@ -53,8 +53,8 @@ def test_the_end_of_a_run_calibrates_then_chooses_the_threshold_in_order(tmp_pat
     # The threshold is the one of least expected cost on the calibrated probabilities, by brute force.
     threshold, cost = brute_force_threshold(y_true, y_prob, Costs(1.0, 5.0))
     assert trainer.threshold == pytest.approx(threshold, abs=0) and trainer.costs == Costs(1.0, 5.0)
-    assert f"threshold {threshold:.4g} of least expected cost ({cost:.4g} per case)" in events[-1].message
-    assert f"temperature {trainer.temperature:.3f}" in events[-1].message
+    assert f"threshold {threshold:.4g}, least expected cost {cost:.4g} per case" in events[-1].message
+    assert f"; temperature {trainer.temperature:.3f};" in events[-1].message
     state = read_checkpoint(tmp_path / "run.pt")
     assert (state["temperature"], state["threshold"]) == (trainer.temperature, trainer.threshold)
     assert state["costs"] == {"false_positive": 1.0, "false_negative": 5.0, "prevalence": None}
