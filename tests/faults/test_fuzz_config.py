@@ -30,6 +30,7 @@ KIND_OF_FIELD = {
     "out_dir": st.text(max_size=4), **{name: st.sampled_from([*choices, "other"]) for name, choices in CHOICES.items()},
     **{name: st.lists(st.text(max_size=3), max_size=3) for name in ("drop", "categorical", "numeric", "na_values")},
     "positive": st.text(max_size=3), "early_stopping": st.sampled_from([True, False, "auto", "AUTO", "sometimes"]),
+    "cost_fp": st.floats(-1, 10), "cost_fn": st.floats(-1, 10), "prevalence": st.floats(-0.5, 1.5),
 }
 DEFAULT_KINDS = {bool: st.booleans(), int: st.integers(-2, 200), float: st.floats(-0.5, 1.5)}
 
