@@ -21,11 +21,13 @@ _EXPORTS = {
     "CellSamples": "drilldown", "ConfusedPair": "drilldown", "DrillDown": "drilldown",
     "CheckpointSaved": "events", "EpochEnded": "events", "EvalReady": "events", "Event": "events",
     "RunEnded": "events", "RunStarted": "events",
+    "Lesson": "lessons", "LESSONS": "lessons", "lesson": "lessons",
     "LossSpec": "losses", "loss_spec": "losses",
     "LRFinderResult": "lr_finder", "find_lr": "lr_finder",
     "BinaryEval": "metrics", "BinaryReport": "metrics", "MulticlassEval": "metrics",
     "build_model": "models",
     "build_optimizer": "optimizers",
+    "LearnedParameters": "parameters", "learned_parameters": "parameters",
     "LayerSummary": "summary", "ModelSummary": "summary", "summarize": "summary",
     "EarlyStopping": "stopping", "Trainer": "trainer", "load_data": "build",
 }
@@ -57,11 +59,13 @@ if TYPE_CHECKING:
     from .device import resolve_device
     from .drilldown import CellSamples, ConfusedPair, DrillDown
     from .events import CheckpointSaved, EpochEnded, EvalReady, Event, RunEnded, RunStarted
+    from .lessons import LESSONS, Lesson, lesson
     from .losses import LossSpec, loss_spec
     from .lr_finder import LRFinderResult, find_lr
     from .metrics import BinaryEval, BinaryReport, MulticlassEval
     from .models import build_model
     from .optimizers import build_optimizer
+    from .parameters import LearnedParameters, learned_parameters
     from .stopping import EarlyStopping
     from .summary import LayerSummary, ModelSummary, summarize
     from .trainer import Trainer
