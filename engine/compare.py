@@ -8,9 +8,9 @@ from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
-from . import metrics
 from .batched import SeedBatch, Weights
 from .build import load_data
+from .comparable import comparable_metrics
 from .comparison import (
     CompareEvent, Comparison, ComparisonEnded, ComparisonStarted, ConfigRuns, SeedRun, SeedsEpochEnded, check_same_data,
     check_sizes, comparison_seeds, config_labels,
@@ -67,7 +67,7 @@ def compare(configs: Sequence[RunConfig], n_seeds: int, *, labels: Sequence[str]
             for i, watch in enumerate(watches):
                 if watch.end is None:
                     watch.epoch_ended(epoch, (train_losses[i], first_losses[i], val_losses[i]),
-                                      lambda i=i: metrics.summary(batch.y_true, y_probs[i], data.n_classes),
+                                      lambda i=i: comparable_metrics(batch.y_true, y_probs[i], data.n_classes),
                                       last_good, batch.state())
             yield SeedsEpochEnded(index, epoch, cfg.epochs, *_live_losses(watches, train_losses, val_losses, epoch))
             if all(watch.end is not None for watch in watches):

@@ -22,8 +22,11 @@ DATA_FIELDS = ("dataset", "target", "n_samples", "noise", "n_classes", "data_see
 UNLABELLED_FIELDS = ("seed", "out_dir", "device", "threads", "checkpoint_every_s", "checkpoint_every_epochs",
                      "temperature_scaling", "cost_fp", "cost_fn", "prevalence")
 """Fields that never name a configuration: they do not change what is trained."""
-BINARY_METRICS = ("train_loss", "val_loss", "val_accuracy", "val_auroc", "val_average_precision")
-MULTICLASS_METRICS = ("train_loss", "val_loss", "val_accuracy", "val_macro_f1")
+BINARY_METRICS = ("val_accuracy", "val_auroc", "val_log_loss", "val_average_precision")
+MULTICLASS_METRICS = ("val_accuracy", "val_auroc", "val_log_loss", "val_macro_f1")
+"""The validation metrics every configuration reports alike, whatever its loss (``comparable.comparable_metrics``):
+a multiclass task's AUROC is the macro one-vs-rest one."""
+BOX_METRICS = ("val_accuracy", "val_auroc", "val_log_loss")
 
 
 def check_same_data(configs: Sequence[RunConfig]) -> None:
@@ -75,6 +78,18 @@ def config_labels(configs: Sequence[RunConfig]) -> list[str]:
     if len(set(labels)) < len(labels) or not all(labels):
         return [f"config {i + 1}" for i in range(len(configs))]
     return labels
+
+
+def loss_label(cfg: RunConfig, task: str) -> str:
+    """The loss ``cfg`` trains with on a ``task``, named as a comparison shows it: ``mse``, or
+    ``bce_logits pos_weight=auto`` (weighted positives put that loss on another scale)."""
+    name = cfg.resolved_loss(task)
+    return name if cfg.pos_weight == "none" else f"{name} pos_weight={_value_text(cfg.pos_weight)}"
+
+
+def loss_column(history: str, label: str) -> str:
+    """The CSV column of a configuration's own loss: ``train_loss_mse``, ``val_loss_bce_logits_pos_weight_auto``."""
+    return f"{history}_{label.replace(' ', '_').replace('=', '_')}"
 
 
 def _value_text(value: object) -> str:
@@ -134,8 +149,18 @@ class ConfigRuns:
         return float(values.mean()), float(values.std(ddof=1)) if values.size > 1 else math.nan
 
     def mean_curve(self, history: str) -> np.ndarray:
-        """The mean over seeds of ``train_losses`` or ``val_losses`` at each epoch that every seed reached."""
+        """The mean over seeds of ``train_losses`` or ``val_losses`` at each epoch that every seed reached.
+
+        Each is the configuration's own loss: another configuration's may be another loss, on another scale.
+        """
         curves = [getattr(run, history) for run in self.runs]
+        length = min(len(curve) for curve in curves)
+        return np.mean([curve[:length] for curve in curves], axis=0) if length else np.zeros(0)
+
+    def mean_metric_curve(self, metric: str) -> np.ndarray:
+        """The mean over seeds of the validation metric ``metric`` ("log_loss", "accuracy", "auroc") at each epoch
+        that every seed reached: on one scale for every configuration of a comparison."""
+        curves = [[values[metric] for values in run.val_metrics] for run in self.runs]
         length = min(len(curve) for curve in curves)
         return np.mean([curve[:length] for curve in curves], axis=0) if length else np.zeros(0)
 
@@ -151,28 +176,42 @@ class Comparison:
 
     @property
     def metrics(self) -> tuple[str, ...]:
-        """The summary's metric names: losses, accuracy, and AUROC and AP (binary) or macro F1 (multiclass)."""
+        """The validation metrics that every configuration reports on one scale: accuracy, AUROC (macro
+        one-vs-rest for several classes), log loss, and AP (binary) or macro F1 (multiclass)."""
         return BINARY_METRICS if self.task == "binary" else MULTICLASS_METRICS
 
     @property
     def box_metrics(self) -> tuple[str, ...]:
-        """The metrics shown as box plots across seeds: validation accuracy, and AUROC for a binary task."""
-        return ("val_accuracy", "val_auroc") if self.task == "binary" else ("val_accuracy",)
+        """The metrics shown as box plots across seeds: validation accuracy, AUROC and log loss."""
+        return BOX_METRICS
+
+    @property
+    def loss_labels(self) -> tuple[str, ...]:
+        """Each configuration's own loss (``loss_label``), in order: its train and validation losses are that loss."""
+        return tuple(loss_label(runs.config, self.task) for runs in self.configs)
 
     def rows(self) -> list[dict[str, str | int | float]]:
-        """One row per configuration per seed: label, seed, how it ended, kept epoch and every metric."""
-        return [
-            {"config": runs.label, "seed": run.seed, "end": run.end, "epochs": len(run.train_losses),
-             "kept_epoch": run.kept_epoch, **{m: run.final().get(m, math.nan) for m in self.metrics}}
-            for runs in self.configs for run in runs.runs
-        ]
+        """One row per configuration per seed: label, seed, how it ended, kept epoch, its loss, the metrics on one
+        scale, and its own train and validation losses in columns named after that loss (``loss_column``)."""
+        rows = []
+        for runs, label in zip(self.configs, self.loss_labels):
+            for run in runs.runs:
+                final = run.final()
+                rows.append({"config": runs.label, "seed": run.seed, "end": run.end, "epochs": len(run.train_losses),
+                             "kept_epoch": run.kept_epoch, "loss": label,
+                             **{m: final.get(m, math.nan) for m in self.metrics},
+                             loss_column("train_loss", label): final.get("train_loss", math.nan),
+                             loss_column("val_loss", label): final.get("val_loss", math.nan)})
+        return rows
 
     def epoch_rows(self) -> list[dict[str, str | int | float]]:
-        """One row per configuration, seed and epoch: the losses and validation metrics of that epoch."""
+        """One row per configuration, seed and epoch: its own losses (in columns named after that loss) and the
+        validation metrics of that epoch."""
         return [
-            {"config": runs.label, "seed": run.seed, "epoch": i + 1, "train_loss": loss,
-             "val_loss": run.val_losses[i], **{f"val_{k}": v for k, v in run.val_metrics[i].items()}}
-            for runs in self.configs for run in runs.runs for i, loss in enumerate(run.train_losses)
+            {"config": runs.label, "seed": run.seed, "epoch": i + 1, loss_column("train_loss", label): loss,
+             loss_column("val_loss", label): run.val_losses[i], **{f"val_{k}": v for k, v in run.val_metrics[i].items()}}
+            for runs, label in zip(self.configs, self.loss_labels) for run in runs.runs
+            for i, loss in enumerate(run.train_losses)
         ]
 
 

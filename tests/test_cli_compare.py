@@ -1,5 +1,6 @@
 """`clf-tui compare`: MSE against cross-entropy on the cubic set over 5 seeds gives the table, the CSVs and the
-box plots, with the numbers of the seeds' own runs; bad input exits 2 with one line."""
+box plots, with the numbers of the seeds' own runs, every configuration on one scale and each one's own loss
+under its name; bad input exits 2 with one line."""
 
 from __future__ import annotations
 
@@ -52,21 +53,31 @@ def test_mse_against_cross_entropy_on_cubic_over_five_seeds(tmp_path: Path, caps
     single = Trainer.from_config(RunConfig.load(ce).replace(seed=44, device="cpu"))
     single.train(EPOCHS)
     row = rows[SEEDS + 2]
-    assert float(row["val_loss"]) == pytest.approx(single.val_losses[-1], rel=1e-5)
+    assert float(row["val_loss_cross_entropy"]) == pytest.approx(single.val_losses[-1], rel=1e-5)
     assert float(row["val_accuracy"]) == single.val_metrics[-1]["accuracy"]
+    # Each configuration's own losses in columns named after its loss, empty in the other's rows.
+    assert [(r["loss"], bool(r["train_loss_mse"]), bool(r["train_loss_cross_entropy"])) for r in rows] == (
+        [("mse", True, False)] * SEEDS + [("cross_entropy", False, True)] * SEEDS)
+    assert "train_loss" not in rows[0] and "val_loss" not in epoch_rows[0]
 
-    # The table: mean ± std over the seeds of every metric, for both losses.
+    # The table: mean ± std over the seeds of every metric on one scale, for both losses.
     table = printed[printed.index("mean ± std") : printed.index("validation accuracy across")]
     assert all(label in table for label in labels)
-    for metric in ("train_loss", "val_loss", "val_accuracy", "val_auroc", "val_average_precision"):
+    for metric in ("val_accuracy", "val_auroc", "val_log_loss", "val_average_precision"):
         cells = [f"{np.mean(v):.3f} ± {np.std(v, ddof=1):.3f}"
                  for v in ([float(r[metric]) for r in rows if r["config"] == label] for label in labels)]
         line = next(line for line in table.splitlines() if line.startswith(METRIC_NAMES[metric] + " "))
         assert line.split() == f"{METRIC_NAMES[metric]} {cells[0]} {cells[1]}".split()
-    assert "5 completed" in table
+    # Each training loss on a row of its own, named, with the one configuration's value that is that loss.
+    for loss in ("mse", "cross_entropy"):
+        v = [float(r[f"train_loss_{loss}"]) for r in rows if r["loss"] == loss]
+        line = next(line for line in table.splitlines() if line.startswith(f"train loss ({loss}) "))
+        assert line.split()[3:] == f"{np.mean(v):.3f} ± {np.std(v, ddof=1):.3f}".split()
+    assert "val loss" not in table and "5 completed" in table
 
-    # Box plots of validation accuracy and AUROC across the seeds, one box per loss, within 80 columns.
-    for title in ("validation accuracy across 5 seeds", "validation AUROC across 5 seeds"):
+    # Box plots of validation accuracy, AUROC and log loss across the seeds, one box per loss, within 80 columns.
+    for title in ("validation accuracy across 5 seeds", "validation AUROC across 5 seeds",
+                  "validation log loss across 5 seeds"):
         plot = printed[printed.index(title):].splitlines()[1:5]
         assert plot[0].startswith("loss=mse ") and plot[1].startswith("loss=cross_entropy ")
         assert all("┃" in line for line in plot[:2]) and "┬" in plot[2]
@@ -80,7 +91,8 @@ def test_one_configuration_compares_its_seeds_with_options_applied_to_it(tmp_pat
                  "--device", "cpu"]) == 0
     printed = capsys.readouterr().out
     assert [(r["config"], r["seed"]) for r in read_csv(out)] == [("config 1", "7"), ("config 1", "8"), ("config 1", "9")]
-    assert "macro F1" in printed and "AUROC" not in printed and "validation accuracy across 3 seeds" in printed
+    assert "macro F1" in printed and "macro AUROC" in printed and "validation accuracy across 3 seeds" in printed
+    assert "validation macro AUROC across 3 seeds" in printed and "train loss (cross_entropy)" in printed
 
 
 def test_options_apply_to_every_configuration(tmp_path: Path, capsys) -> None:
