@@ -24,7 +24,7 @@ SEED = 0
 MAX_BINS = 1000
 """Above this many distinct scores, AUROC and AP are resampled over this many quantile bins of them: each
 resample then costs the same at 1,000 rows as at 1,000,000."""
-THRESHOLD_METRICS = ("accuracy", "balanced_accuracy", "precision", "recall", "f1", "mcc")
+THRESHOLD_METRICS = ("accuracy", "balanced_accuracy", "precision", "recall", "fpr", "f1", "mcc")
 RANKING_METRICS = ("auroc", "average_precision")
 MULTICLASS_METRICS = ("accuracy", "balanced_accuracy", "macro_f1", "mcc")
 
@@ -64,6 +64,7 @@ def _threshold_metrics(tp: np.ndarray, fp: np.ndarray, n_pos: int, n_neg: int) -
         "balanced_accuracy": sum(present) / len(present),
         "precision": _divide(tp, tp + fp),
         "recall": recall,
+        "fpr": _divide(fp, np.full_like(fp, n_neg)),
         "f1": _divide(2 * tp, 2 * tp + fp + fn),
         "mcc": _divide(tp * tn - fp * fn, np.sqrt(mcc_denominator)),
     }

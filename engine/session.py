@@ -112,7 +112,7 @@ class RunSession:
         if not trainer.total_epochs:
             return opened, None
         y_true, y_prob = trainer.evaluate()
-        return opened, self.evaluated(self.record(EvalReady(trainer.total_epochs, y_true, y_prob)))
+        return opened, self.evaluated(self.record(EvalReady(trainer.total_epochs, y_true, y_prob)), intervals=True)
 
     def adopt(self, trainer: Trainer, *, records: EpochRecords | None = None,
               checkpoint: str | None = None) -> OpenedRun:
@@ -153,11 +153,15 @@ class RunSession:
         self._records(self.trainer).add(event.epoch, event.y_prob, grid, grid_prob)
         return event
 
-    def evaluated(self, event: EvalReady) -> EvaluationReady:
+    def evaluated(self, event: EvalReady, *, intervals: bool = False) -> EvaluationReady:
         """``event`` evaluated for drawing (sorted once, so that each threshold then costs O(log n)), with the
-        regions recorded for its epoch."""
+        regions recorded for its epoch; with ``intervals``, the bootstrap intervals of AUROC and AP of every class
+        too (up to a few tenths of a second: for the evaluation a run ends or pauses on, not each epoch's)."""
         assert self.trainer is not None and self.trainer.data is not None
         evaluation = Evaluation(event.epoch, event.y_true, event.y_prob, self.trainer.data.class_names)
+        if intervals:
+            for positive in [1] if evaluation.is_binary else range(evaluation.n_classes):
+                evaluation.ranking_intervals(positive)
         record = self.records.get(event.epoch) if self.records is not None else None
         if record is None or record.grid is None:
             return EvaluationReady(evaluation)
