@@ -74,15 +74,36 @@ class ProbabilityView(Widget):
         return Text("\n").join(lines)
 
     def _axis(self, label_width: int, n_bins: int, cursor: int) -> Text:
-        """'0' and '1' at the ends and the threshold's value under the cursor."""
-        marker = "▲" + formatting.threshold(self.threshold)
-        start = max(min(cursor, n_bins - len(marker)), 0)
+        """'0' and '1' at the ends and the threshold's value beside the ▲ under the cursor."""
+        start, marker, ends = axis_marker(n_bins, cursor, formatting.threshold(self.threshold))
         cells = [" "] * n_bins
-        cells[0], cells[-1] = "0", "1"
+        cells[0] = "0" if ends[0] else " "
+        cells[-1] = "1" if ends[1] else " "
         cells[start: start + len(marker)] = marker
         axis = Text(" " * label_width + "".join(cells)[:n_bins], style="dim")
         axis.stylize(CURSOR, label_width + start, label_width + start + len(marker))
         return axis
+
+
+def axis_marker(n_bins: int, cursor: int, value: str) -> tuple[int, str, tuple[bool, bool]]:
+    """Where the threshold's label goes on an axis of ``n_bins`` cells: its first cell, its text (``▲value`` to
+    the right of the cursor, ``value▲`` to its left), and whether the '0' and the '1' at the ends still show.
+
+    The label takes the side that keeps both ends clear of it (at least one blank cell between), the right one
+    when both do; where neither does (near an end), the side that hides fewer ends, and the end it would touch
+    is left out rather than run into the value.
+    """
+    placements = []
+    for start, marker in ((cursor, "▲" + value), (cursor - len(value), value + "▲")):
+        end = start + len(marker)  # one past the last cell
+        if start < 0 or end > n_bins:
+            continue
+        ends = (start > 1, end < n_bins - 1)
+        placements.append((-sum(ends), len(placements), start, marker, ends))
+    if not placements:  # narrower than the label: the ▲ alone
+        return cursor, "▲", (cursor > 1, cursor < n_bins - 2)
+    _, _, start, marker, ends = min(placements)
+    return start, marker, ends
 
 
 def _heights(scores: np.ndarray, edges: np.ndarray, band_rows: int) -> np.ndarray:
