@@ -28,6 +28,8 @@ CONTOUR_COLOR = "#ffffff"
 MIN_TINT, MAX_TINT = 0.12, 0.55
 """How much of a class's colour a cell takes: MIN_TINT where the model is undecided, MAX_TINT where it is sure."""
 TINT_LEVELS = 8
+MAX_MARKED_SHARE = 0.3
+"""Points in more than this share of the map's cells are thinned, the more the more cells they are in."""
 CONTOUR, BLANK = -1, -2
 PLAIN_SHADES = " ░▒▓"
 """Without colours (in a text file), each class's region is shaded with its own character."""
@@ -37,7 +39,8 @@ PointSet = Literal["validation", "training"]
 class RegionMap(Widget):
     """Shades each cell by the class the model predicts there, more strongly the surer it is, marks the
     contour P(positive) = threshold, and draws the points of one split on top, a class's mark in its
-    colour (the most frequent class where several share a cell).
+    colour (the most frequent class where several share a cell). Where points would cover more than
+    MAX_MARKED_SHARE of the cells, the marks are thinned (``thin_marks``) and the legend says so.
 
     The probabilities come as a grid from the engine (``show``); a grid of another resolution than
     the pane is drawn nearest-cell, so a replayed epoch shows after a resize too. The last line
@@ -152,7 +155,7 @@ class RegionMap(Widget):
             console = self.app.console
             return [_strip(line, width, console, self.rich_style) for line in text.wrap(console, width)][:height]
         map_height = height - 1
-        sides, levels, fronts = self._cells(width, map_height)
+        sides, levels, fronts, thinned = self._cells(width, map_height)
         style = self._cell_styles()
         lines = []
         for row in range(map_height - 1, -1, -1):  # the top line shows the highest values of the second feature
@@ -161,7 +164,7 @@ class RegionMap(Widget):
                 for side, level, front in zip(sides[row], levels[row], fronts[row], strict=True)
             ]
             lines.append(Strip(Segment.simplify(segments), width))
-        lines.append(_strip(self._legend(), width, self.app.console, self.rich_style))
+        lines.append(_strip(self._legend(thinned), width, self.app.console, self.rich_style))
         return lines
 
     def plain_text(self, width: int, height: int) -> str | None:
@@ -169,7 +172,7 @@ class RegionMap(Widget):
         screen, each class's region shaded with its own character; then the legend. None without a map."""
         if self._data is None or self._probability is None or self._grid is None:
             return None
-        sides, _, fronts = self._cells(width, height)
+        sides, _, fronts, thinned = self._cells(width, height)
         rows = []
         for row in range(height - 1, -1, -1):
             chars = [
@@ -182,17 +185,19 @@ class RegionMap(Widget):
         class_names = self._data[1]
         shades = "  ".join(f"{PLAIN_SHADES[i % len(PLAIN_SHADES)]!r} predicted {name}"
                            for i, name in enumerate(class_names))
-        return "\n".join([*rows, self._legend().plain, f"regions: {shades}"])
+        return "\n".join([*rows, self._legend(thinned).plain, f"regions: {shades}"])
 
-    def _cells(self, width: int, height: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _cells(self, width: int, height: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
         """Per cell of a ``width`` x ``height`` map: the class predicted, the tint level (how sure), and what it
-        shows on top (a point's class, CONTOUR or BLANK)."""
+        shows on top (a point's class, CONTOUR or BLANK); and whether points were left out to keep the shading."""
         probability = _resample(self._probability, height, width)
         sides, confidence = self._sides(probability)
         contour = contour_cells(self._positive_probability(probability), self.threshold)
-        marks = self._point_marks(width, height)
+        all_marks = self._point_marks(width, height)
+        marks = thin_marks(all_marks, sides)
         levels = np.rint(confidence * (TINT_LEVELS - 1)).astype(np.int64)
-        return sides, levels, np.where(marks >= 0, marks, np.where(contour, CONTOUR, BLANK))
+        fronts = np.where(marks >= 0, marks, np.where(contour, CONTOUR, BLANK))
+        return sides, levels, fronts, bool((marks != all_marks).any())
 
     def _cell_styles(self) -> Callable[[int, int, int], Segment]:
         """A cell's segment from its predicted class, its tint level and what it shows; each built once per draw."""
@@ -242,17 +247,46 @@ class RegionMap(Widget):
         counts = np.bincount(cells, minlength=height * width * n_classes).reshape(height, width, n_classes)
         return np.where(counts.any(axis=2), counts.argmax(axis=2), -1)
 
-    def _legend(self) -> Text:
+    def _legend(self, thinned: bool) -> Text:
         assert self._data is not None and self._grid is not None
         _, class_names, feature_names = self._data
         legend = Text(no_wrap=True, overflow="crop")
         for i, name in enumerate(class_names):
             legend.append(f"{CLASS_MARKS[i % len(CLASS_MARKS)]} ", style=f"bold {CLASS_COLORS[i % len(CLASS_COLORS)]}")
             legend.append(f"{name}  ")
+        if thinned:  # before the ranges, which a narrow pane crops
+            legend.append("(thinned: errors and a sample)  ", style="dim")
         (x_low, x_high), (y_low, y_high) = self._grid.x_bounds, self._grid.y_bounds
         legend.append(f"→ {feature_names[0]} {x_low:.3g}…{x_high:.3g}  ↑ {feature_names[1]} {y_low:.3g}…{y_high:.3g}",
                       style="dim")
         return legend
+
+
+def thin_marks(marks: np.ndarray, sides: np.ndarray, max_share: float = MAX_MARKED_SHARE) -> np.ndarray:
+    """``marks`` (a class per cell, -1 for none) thinned where they would hide the regions' shading.
+
+    Marks in up to ``max_share`` of the cells are all kept. Beyond that, the more cells are marked the fewer
+    keep a mark (B² / marked for a budget of B cells), so that inside a dense cloud of points most cells show
+    their shading, and a map full of points marks a tenth of it. Cells whose points' class differs from the
+    class predicted there (``sides``) are kept first: they are the errors, the few cells that say most. The rest
+    are kept at random, the same cells at each draw of one size, so that marks do not flicker as the threshold
+    moves.
+    """
+    budget = max_share * marks.size
+    marked = marks >= 0
+    n_marked = int(marked.sum())
+    if n_marked <= budget:
+        return marks
+    target = budget * budget / n_marked
+    wrong = marked & (marks != sides)
+    chance = np.random.default_rng(0).random(marks.shape)
+    n_wrong = int(wrong.sum())
+    if n_wrong >= target:
+        keep = wrong & (chance < target / n_wrong)
+    else:
+        right = marked & ~wrong
+        keep = wrong | (right & (chance < (target - n_wrong) / int(right.sum())))
+    return np.where(keep, marks, -1)
 
 
 def _strip(text: Text, width: int, console: Console, base: Style) -> Strip:
