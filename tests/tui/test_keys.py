@@ -11,7 +11,7 @@ from textual.widgets import OptionList, Static
 from clf_tui.engine import RunConfig
 from clf_tui.tui.app import ClfApp
 from clf_tui.tui.keys import BINDINGS
-from clf_tui.tui.screens.help import HelpScreen
+from clf_tui.tui.screens.help import COMMANDS, TOPICS, HelpScreen, topic
 
 from .conftest import WIDE, train, wait_until
 
@@ -21,16 +21,46 @@ def test_every_binding_has_a_description_an_explanation_and_a_unique_id() -> Non
     assert len({b.id for b in BINDINGS}) == len(BINDINGS)
 
 
-async def test_the_help_screen_lists_every_key(moons: RunConfig) -> None:
+def help_rows(topic_text: Static, key_width: int) -> list[tuple[str, str]]:
+    """(key, explanation) for each key a topic of the help lists, as it is drawn at the topic's width."""
+    console = Console(width=topic_text.content_size.width, record=True, file=io.StringIO())
+    console.print(topic_text.content)
+    rows: list[tuple[str, str]] = []
+    for line in console.export_text().splitlines()[1:]:  # under the topic's name
+        key, text = line[:key_width].strip(), line[key_width + 1:].strip()
+        if key:
+            rows.append((key, text))
+        elif text:
+            rows[-1] = (rows[-1][0], f"{rows[-1][1]} {text}")
+    return rows
+
+
+async def test_the_help_lists_every_key_with_its_explanation_by_topic_in_columns(moons: RunConfig) -> None:
     app = ClfApp(moons)
     async with app.run_test(size=WIDE) as pilot:
         await pilot.press("question_mark")
-        assert isinstance(app.screen, HelpScreen)
-        console = Console(width=200, record=True, file=io.StringIO())
-        console.print(app.screen.query_one("#help-keys", Static).content)
-        text = console.export_text()
-        for binding in BINDINGS:
-            assert binding.description in text
+        screen = app.screen
+        assert isinstance(screen, HelpScreen)
+        await pilot.pause()
+        key_width = max(len(app.get_key_display(binding)) for binding in [*BINDINGS, COMMANDS])
+        for binding in [*BINDINGS, COMMANDS]:
+            rows = help_rows(screen.query_one(f"#help-{topic(binding)}", Static), key_width)
+            assert (app.get_key_display(binding), f"{binding.description} · {binding.tooltip}") in rows, binding.id
+        assert topic(next(b for b in BINDINGS if b.id == "threshold.up")) == "threshold"
+        assert list(screen.groups) == [name for name in TOPICS if name in screen.groups]
+
+        # 120 columns: the topics in columns side by side, each column starting at the top.
+        topics = list(screen.query(".help-topic"))
+        columns = {widget.region.x for widget in topics}
+        assert len(columns) >= 2
+        assert len({min(w.region.y for w in topics if w.region.x == x) for x in columns}) == 1
+        assert screen.query_one("#help-notes").region.y >= max(widget.region.bottom for widget in topics)
+
+        await pilot.resize_terminal(80, 24)  # one column
+        await pilot.pause()
+        topics = list(app.screen.query(".help-topic"))
+        assert len({widget.region.x for widget in topics}) == 1
+        assert [widget.id for widget in topics] == [f"help-{name}" for name in screen.groups]
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
 
