@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
 
@@ -15,10 +15,12 @@ from textual.events import Resize
 from textual.geometry import Size
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer
+from textual.widgets import Footer, Static
+from textual.worker import WorkerFailed
 
 from clf_tui.engine import ClfError, RunConfig
 from clf_tui.engine.atomic import write_atomic
+from clf_tui.engine.costs import Costs
 from clf_tui.engine.evaluation import Evaluation
 from clf_tui.engine.metrics import BinaryEval, BinaryReport
 from clf_tui.engine.regions import RegionGrid
@@ -27,7 +29,7 @@ from clf_tui.engine.session import EvaluationReady, OpenedRun
 
 from . import formatting, keys, messages
 from .messages import Job
-from .runner import Runner
+from .runner import FAILURE_TITLES, Runner, failure_text
 from .screens.command_palette import CommandPalette
 from .screens.compare import CompareScreen
 from .screens.confirm_quit import ConfirmQuit
@@ -48,8 +50,14 @@ from .widgets.page_tabs import PAGES, PageTabs
 from .widgets.region_map import RegionMap
 from .widgets.status_bar import RunState, StatusBar
 
-WIDE_LAYOUT_MIN = Size(120, 36)
-"""From this terminal size on every pane is shown; below it, one page at a time."""
+WIDE_LAYOUT_MIN = Size(160, 48)
+"""From this terminal size on every pane is shown with room for its chart; below it, one page at a time."""
+ROOMY_PAGES_MIN = Size(110, 32)
+"""From this size on, the compact evaluation page has room for the ROC and the PR curve one above the other."""
+NARROW_BELOW = 80
+"""Narrower than this, the evaluation page leaves the probabilities out: the curve beside the matrix needs the room."""
+MIN_SIZE = Size(60, 18)
+"""Below this a page has no room for a readable chart: the screen says how large the terminal must be."""
 CLOCK_INTERVAL_S = 0.25
 """The status bar's clock (elapsed training time) ticks this often; every other pane draws what arrives, when it
 arrives (the runner sends a fast run's epochs and evaluations a few times a second)."""
@@ -58,6 +66,16 @@ END_STATES: dict[str, RunState] = {
 }
 END_STYLES = {"completed": "bold green", "early_stopped": "bold cyan", "stopped": "bold yellow", "diverged": "bold red"}
 QUIET_JOBS = (Job.SAVE, Job.REGIONS, Job.SUMMARY, Job.COMPARE)
+CHARTS = ("roc", "pr", "calibration", "cost")
+"""The evaluation's charts, in the order v steps through them."""
+PAGE_ACTIONS = {
+    "nudge_threshold": ("evaluation", "regions"), "reset_threshold": ("evaluation", "regions"),
+    "snap_threshold": ("evaluation", "regions"), "ask_recall": ("evaluation", "regions"),
+    "cycle_class": ("evaluation", "regions"), "step_epoch": ("training", "evaluation", "regions"),
+    "toggle_points": ("regions",), "drilldown": ("evaluation",), "snap_to_least_cost": ("evaluation", "regions"),
+}
+"""In the compact layout, the pages a key acts on: elsewhere it is left out of the footer and does nothing, as
+the panes it changes are not on the screen."""
 """Jobs whose end changes nothing of the run's state (their results come as messages of their own)."""
 
 
@@ -84,6 +102,9 @@ class ClfApp(App[int]):
     """The earlier epoch shown instead of the latest, or None."""
     live: reactive[EvaluationReady | None] = reactive(None, init=False)
     """The latest epoch's evaluation, shown unless an earlier epoch is replayed."""
+    chart: reactive[str] = reactive("roc", init=False)
+    """The evaluation chart chosen with v (one of CHARTS): the only one where a page has room for one; beside the
+    ROC curve where there is room for two."""
 
     def __init__(self, config: RunConfig | None = None, checkpoint: str | None = None) -> None:
         super().__init__()
@@ -93,6 +114,8 @@ class ClfApp(App[int]):
         """The run shown: built from a config or restored; None until one is open."""
         self.page = "config"
         self._last_checkpoint: Path | None = None
+        self._saved_epoch = 0
+        """The epoch of the run's last save (or of the checkpoint it was opened from)."""
         self._runner = Runner()
         self._page_tabs = PageTabs(id="pages")
         self._form = ConfigForm(self._initial_config, id="form")
@@ -105,6 +128,7 @@ class ClfApp(App[int]):
         self._status = StatusBar(id="status")
         self._main = Horizontal(id="main", classes=f"-page-{self.page}")
         self._footer = Footer()
+        self._too_small = Static(id="too-small")
 
     # -- layout ----------------------------------------------------------------
 
@@ -125,9 +149,11 @@ class ClfApp(App[int]):
             yield self._evaluation_panel.data_bind(ClfApp.threshold, positive=ClfApp.positive_class)
         yield self._status
         yield self._footer
+        yield self._too_small
 
     def on_mount(self) -> None:
         self._log.border_title = "log"
+        self.watch(self._runner, "busy", self._runner_busy)
         self._apply_layout(self.size)
         self.set_interval(CLOCK_INTERVAL_S, self._status.refresh)
         self.run_state = "loading"
@@ -135,6 +161,10 @@ class ClfApp(App[int]):
         # The first worker imports torch and scikit-learn, holding the GIL for a second or two: start it once
         # the first frame is on the screen.
         self.call_after_refresh(self._open_initial_run)
+
+    def _runner_busy(self, busy: bool) -> None:
+        if busy:  # a new action: the last one's problem no longer stands
+            self._status.problem = ""
 
     def _open_initial_run(self) -> None:
         if self._initial_checkpoint is not None:
@@ -147,13 +177,26 @@ class ClfApp(App[int]):
         self.call_after_refresh(self._fit_regions)
 
     def _apply_layout(self, size: Size) -> None:
-        """Wide or compact, by terminal size; a no-op unless the size crosses WIDE_LAYOUT_MIN."""
-        compact = size.width < WIDE_LAYOUT_MIN.width or size.height < WIDE_LAYOUT_MIN.height
-        if compact != self.has_class("-compact"):
-            self.set_class(compact, "-compact")
-            # 80 columns hold the footer's keys only without the palette hint (ctrl+p still works).
-            self._footer.show_command_palette = not compact
-            self.refresh_bindings()
+        """The layout for the terminal's size: every pane from WIDE_LAYOUT_MIN on, else one page at a time (with
+        both curves from ROOMY_PAGES_MIN on, and without the probabilities below NARROW_BELOW columns); below
+        MIN_SIZE, one line saying how large the terminal must be."""
+        if size.width < MIN_SIZE.width or size.height < MIN_SIZE.height:
+            self._too_small.update(f"clf-tui needs a terminal of at least {MIN_SIZE.width} x {MIN_SIZE.height}; "
+                                   f"this one is {size.width} x {size.height}")
+        classes = {
+            "-too-small": size.width < MIN_SIZE.width or size.height < MIN_SIZE.height,
+            "-compact": size.width < WIDE_LAYOUT_MIN.width or size.height < WIDE_LAYOUT_MIN.height,
+            "-roomy": size.width >= ROOMY_PAGES_MIN.width and size.height >= ROOMY_PAGES_MIN.height,
+            "-narrow": size.width < NARROW_BELOW,
+        }
+        if all(self.has_class(name) == wanted for name, wanted in classes.items()):
+            return
+        for name, wanted in classes.items():
+            self.set_class(wanted, name)
+        # 80 columns hold the footer's keys only without the palette hint (ctrl+p still works).
+        self._footer.show_command_palette = not classes["-compact"]
+        self._arrange_charts()
+        self.refresh_bindings()
 
     # -- what the keys may do now ------------------------------------------------
 
@@ -171,6 +214,10 @@ class ClfApp(App[int]):
             return self.run_state == "paused"
         if action == "show_page":
             return self.has_class("-compact")
+        if action == "cycle_chart":
+            return not self.has_class("-compact") or self.page == "evaluation"
+        if action in PAGE_ACTIONS and self.has_class("-compact"):  # keys that change nothing on this page
+            return self.page in PAGE_ACTIONS[action]
         if action == "leave_form":
             return self.focused is not None and any(pane in self.focused.ancestors for pane in (self._form, self._roles))
         return True
@@ -194,6 +241,10 @@ class ClfApp(App[int]):
             return
         run = self.current_run
         if run is not None and run.config is not None and run.config.replace(epochs=config.epochs) == config:
+            remaining = self._status.end_epoch - self._status.epoch
+            if self.run_state == "stopped" and remaining > 0:  # a stop cut the last run short: it goes on to its end
+                self._log.add_note(f"continuing to epoch {self._status.end_epoch}: {remaining} more")
+                config = config.replace(epochs=remaining)
             self._runner.train(config, new_run=False)
             self.run_state = "training"
             return
@@ -207,7 +258,7 @@ class ClfApp(App[int]):
             return
         config = self._read_form()
         if config is not None:
-            self._start_new_run(config)
+            self._ask_before_leaving("start over", partial(self._start_new_run, config))
 
     def _start_new_run(self, config: RunConfig) -> None:
         self.current_run = None
@@ -247,8 +298,8 @@ class ClfApp(App[int]):
         """The form's config, or None after saying (and showing) which field is wrong."""
         try:
             return self._form.read_config()
-        except ClfError as error:
-            self.notify(error.message, title="Fix the configuration", severity="error", markup=False)
+        except ClfError as error:  # the form marks the field and says why, under it; no toast to cover either
+            self._status.problem = f"Fix the configuration: {error.message}"
             self.action_show_page("config")
             return None
 
@@ -263,6 +314,10 @@ class ClfApp(App[int]):
         self._roles.show(data.report, roles_asked(run.config) if run.config is not None else {})
         self._regions.set_data(data.X_train, data.y_train, data.X_val, data.y_val, data.class_names, data.feature_names)
         self._status.set_run(run.device, run.config, data.name, run.epoch)
+        config = run.config
+        self._evaluation_panel.set_costs(
+            Costs(config.cost_fp, config.cost_fn, config.prevalence) if config is not None and config.has_costs else None)
+        self._saved_epoch = run.epoch if run.checkpoint is not None else 0
         if run.checkpoint is not None:
             self._last_checkpoint = Path(run.checkpoint)
             self._clear_evaluations()
@@ -318,10 +373,20 @@ class ClfApp(App[int]):
             self._regions.show(regions.grid, regions.probability, regions.epoch,
                                "" if regions.epoch else "untrained")
 
+    @on(messages.TemperatureFitted)
+    def _temperature_fitted(self, message: messages.TemperatureFitted) -> None:
+        """The run's probabilities are calibrated from here on; the evaluation that follows shows before and after."""
+        event = message.event
+        self._evaluation_panel.calibrated = event
+        before = ", ".join(formatting.rate(reliability.ece) for reliability in event.before)
+        after = ", ".join(formatting.rate(reliability.ece) for reliability in event.after)
+        self._log.add_note(f"temperature scaling: T = {event.temperature:.3f}, ECE {before} → {after}", style="bold")
+
     @on(messages.CheckpointSaved)
     def _checkpoint_saved(self, message: messages.CheckpointSaved) -> None:
         event = message.event
         self._last_checkpoint = Path(event.path)
+        self._saved_epoch = event.epoch
         self._log.add_note(f"saved {event.path} (epoch {event.epoch})", style="bold")
         self.notify(f"{event.path} (epoch {event.epoch})", title="Checkpoint saved", markup=False)
 
@@ -335,10 +400,22 @@ class ClfApp(App[int]):
 
     @on(messages.JobEnded)
     def _job_ended(self, message: messages.JobEnded) -> None:
-        """Leave the loading state and say what was opened; a failure the Runner has told of leaves the run as
-        it was (or, with none, opens the configured data instead of a checkpoint that could not be)."""
-        if not self.is_running or message.job in QUIET_JOBS:  # a worker can end while the app shuts down
+        """A job's end. A failure (the Runner has told of it) stays in the status line and the log until the next
+        action; the compare screen says its own."""
+        if not self.is_running:  # a worker can end while the app shuts down
             return
+        failure = None
+        if message.failed and message.job is not Job.COMPARE:
+            failure = f"{FAILURE_TITLES[message.job]}: {failure_text(message.error)}"
+            self._log.add_note(f"✗ {failure}", style="bold red")
+        if message.job not in QUIET_JOBS:
+            self._run_job_ended(message)
+        if failure is not None:  # after any job started just above, whose start clears the last problem
+            self._status.problem = failure
+
+    def _run_job_ended(self, message: messages.JobEnded) -> None:
+        """Leave the loading state and say what was opened. A failure leaves the run as it was; with no run, a
+        checkpoint that could not be opened gives way to the configured data."""
         if (message.job is not Job.TRAIN or message.failed) and self.run_state in ("loading", "training", "paused"):
             self.run_state = "idle"
         if message.failed:
@@ -422,6 +499,27 @@ class ClfApp(App[int]):
         record = records.step(current, steps)
         self.replay_epoch = None if record is None or record.epoch >= latest.epoch else record.epoch
 
+    def action_cycle_chart(self) -> None:
+        """The next evaluation chart; where the ROC curve always shows, the next one to show beside it."""
+        at = CHARTS.index(self.chart)
+        following = CHARTS[(at + 1) % len(CHARTS)]
+        if self._two_charts and following == "pr":
+            following = CHARTS[(at + 2) % len(CHARTS)]
+        self.chart = following
+
+    @property
+    def _two_charts(self) -> bool:
+        return not self.has_class("-compact") or self.has_class("-roomy")
+
+    def watch_chart(self) -> None:
+        self._arrange_charts()
+
+    def _arrange_charts(self) -> None:
+        if self._two_charts:
+            self._evaluation_panel.show_charts({"roc", "pr" if self.chart in ("roc", "pr") else self.chart})
+        else:
+            self._evaluation_panel.show_charts({self.chart})
+
     def action_toggle_points(self) -> None:
         points = self._regions.toggle_points()
         if not self._regions.available:
@@ -454,6 +552,21 @@ class ClfApp(App[int]):
         if report is not None:
             score = f"F1 {formatting.rate(report.f1)}" if rule == "f1" else f"J {formatting.rate(report.tpr - report.fpr)}"
             self.notify(f"{score} at threshold {formatting.threshold(report.threshold)}", title="Threshold")
+
+    def action_snap_to_least_cost(self) -> None:
+        if self._current_evaluation() is None:
+            return
+        least = self._evaluation_panel.least_cost
+        if least is None:
+            self.notify("Costs weigh a binary task's threshold; this one predicts the most probable class.",
+                        severity="warning")
+            return
+        threshold, cost = least
+        self._set_threshold(threshold)
+        panel = self._evaluation_panel
+        weights = f"{panel.costs.false_positive:g} : {panel.costs.false_negative:g}" if panel.costs_named else "1 : 1"
+        self.notify(f"expected cost {cost:.3g} per case (false positive : false negative = {weights}) at threshold "
+                    f"{formatting.threshold(threshold)}", title="Threshold")
 
     def action_ask_recall(self) -> None:
         if self._binary_eval() is not None:
@@ -502,9 +615,14 @@ class ClfApp(App[int]):
             reason = self._busy_reason() if self._busy else "There is no run yet."
             self.notify(reason, title="Cannot save now", severity="warning")
             return
-        config = run.config or RunConfig()
-        default = Path(config.out_dir) / f"{Path(run.data.name).stem}-{time.strftime('%Y%m%d-%H%M%S')}.pt"
-        self.push_screen(PathPrompt("Save checkpoint", str(default), must_exist=False), self._save_to)
+        self.push_screen(PathPrompt("Save checkpoint", str(self._default_checkpoint()), must_exist=False),
+                         self._save_to)
+
+    def _default_checkpoint(self) -> Path:
+        run = self.current_run
+        config = (run.config if run is not None else None) or self._initial_config
+        name = Path(run.data.name).stem if run is not None else "run"
+        return Path(config.out_dir) / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.pt"
 
     def _save_to(self, path: Path | None) -> None:
         if path is None or self.current_run is None or self._busy:
@@ -557,11 +675,12 @@ class ClfApp(App[int]):
     # -- pages, form, help, quit ------------------------------------------------------------
 
     def action_show_page(self, page: str) -> None:
-        """Show one page of the compact layout (the wide one shows them all)."""
+        """Show one page of the compact layout (the wide one shows them all); the footer shows its keys."""
         self.page = page
         self._page_tabs.show_page(page)
         for name in PAGES:
             self._main.set_class(name == page, f"-page-{name}")
+        self.refresh_bindings()
 
     def action_edit_config(self) -> None:
         self.action_show_page("config")
@@ -648,16 +767,46 @@ class ClfApp(App[int]):
         self.push_screen(HelpScreen(self.BINDINGS, keys.HELP_NOTES))
 
     async def action_quit(self) -> None:
-        """Quit; while training, ask first and then stop the run cleanly."""
-        if self.run_state in ("training", "paused"):
-            self.push_screen(ConfirmQuit(), self._quit_confirmed)
-        else:
-            self.exit(0)
+        """Quit; a run that trains or has epochs not saved asks first (save, leave or stay)."""
+        self._ask_before_leaving("quit", partial(self.exit, 0))
 
-    async def _quit_confirmed(self, stop: bool | None) -> None:
-        if stop:
+    @property
+    def _unsaved_epochs(self) -> int:
+        """Epochs trained since the run was opened or last saved."""
+        return self._status.epoch - self._saved_epoch if self.current_run is not None else 0
+
+    def _ask_before_leaving(self, leaving: str, then: Callable[[], object]) -> None:
+        """Call ``then`` at once if nothing would be lost; else ask: save first, leave without saving, or stay. A
+        run that trains stops cleanly, after its batch, before ``then``."""
+        training, unsaved = self.run_state in ("training", "paused"), self._unsaved_epochs
+        if not training and unsaved <= 0:
+            then()
+            return
+        said = ["Training is running: it stops after this batch." if training else ""]
+        if unsaved > 0:
+            said.append(f"The run has {unsaved} epoch{'s' if unsaved != 1 else ''} not saved.")
+        self.push_screen(ConfirmQuit(" ".join(part for part in said if part), leaving=leaving, can_save=unsaved > 0),
+                         partial(self._leave_answered, then))
+
+    async def _leave_answered(self, then: Callable[[], object], answer: str | None) -> None:
+        if answer is None:
+            return
+        if self.run_state in ("training", "paused"):
             await self._runner.stop_and_wait()
-            self.exit(0)
+        if answer == "leave" or self.current_run is None:
+            then()
+            return
+        self.push_screen(PathPrompt("Save checkpoint", str(self._default_checkpoint()), must_exist=False),
+                         partial(self._save_then, then))
+
+    async def _save_then(self, then: Callable[[], object], path: Path | None) -> None:
+        if path is None:
+            return
+        try:
+            await self._runner.save(path, self.threshold).wait()
+        except WorkerFailed:  # said in the status line and the log; the run stays, unsaved
+            return
+        then()
 
     def action_command_palette(self) -> None:
         """Textual's own action, opening the palette that survives fast typing."""

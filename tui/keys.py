@@ -30,6 +30,9 @@ BINDINGS: list[Binding] = [
             tooltip="Snap the threshold to the one with the highest F1 on the validation split."),
     Binding("j", "snap_threshold('youden')", "Youden's J", id="threshold.youden", show=False,
             tooltip="Snap the threshold to the one with the highest TPR − FPR."),
+    Binding("k", "snap_to_least_cost", "Least cost", id="threshold.least_cost", show=False,
+            tooltip="Snap the threshold to the one of least expected cost, for the run's costs of a false positive "
+                    "and a false negative (1 : 1 unless set)."),
     Binding("r", "ask_recall", "Recall target", id="threshold.recall", show=False,
             tooltip="Type a recall; snap to the highest threshold that still reaches it."),
     Binding("left_square_bracket", "cycle_class(-1)", "Previous class", id="class.previous", show=False,
@@ -62,6 +65,9 @@ BINDINGS: list[Binding] = [
             tooltip="Replay: jump to the first epoch kept."),
     Binding("greater_than_sign", "step_epoch(1000000)", "Latest epoch", id="replay.latest", show=False,
             tooltip="Leave replay: back to the latest epoch."),
+    Binding("v", "cycle_chart", "Chart", id="evaluation.chart",
+            tooltip="Step the evaluation's chart: ROC, precision-recall, calibration (the reliability diagram), "
+                    "expected cost by threshold."),
     Binding("t", "toggle_points", "Training/validation points", id="regions.points", show=False,
             tooltip="Decision regions: draw the training or the validation points."),
     Binding("m", "model_summary", "Model summary", id="model.summary", show=False,

@@ -71,6 +71,13 @@ class RegionsDrawn(Message):
 
 
 @dataclass
+class TemperatureFitted(Message):
+    """The run ended with a temperature fit on the validation split; its diagrams before and after."""
+
+    event: events.TemperatureFitted
+
+
+@dataclass
 class CheckpointSaved(Message):
     """A checkpoint file was written."""
 
@@ -119,11 +126,12 @@ class JobEnded(Message):
 
 _WRAPPERS: dict[type, type[Message]] = {
     events.RunStarted: RunStarted,
+    events.TemperatureFitted: TemperatureFitted,
     events.CheckpointSaved: CheckpointSaved,
     events.RunEnded: RunEnded,
 }
 
 
-def wrap(event: events.RunStarted | events.CheckpointSaved | events.RunEnded) -> Message:
+def wrap(event: events.RunStarted | events.TemperatureFitted | events.CheckpointSaved | events.RunEnded) -> Message:
     """The message that carries ``event``."""
     return _WRAPPERS[type(event)](event)

@@ -18,6 +18,7 @@ from textual import on
 from textual.message import Message
 from textual.message_pump import MessagePump
 from textual.reactive import reactive
+from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.worker import Worker, WorkerState, get_current_worker
 
@@ -124,9 +125,9 @@ class Runner(Widget):
 
         self._start(Job.FIND_LR, find_lr)
 
-    def save(self, path: Path, threshold: float) -> None:
-        """Write the run's checkpoint, ``threshold`` included, to ``path``."""
-        self._start(Job.SAVE, lambda: self.app.post_message(messages.wrap(self.session.save(path, threshold))))
+    def save(self, path: Path, threshold: float) -> Worker[None]:
+        """Write the run's checkpoint, ``threshold`` included, to ``path``; the worker, to wait for."""
+        return self._start(Job.SAVE, lambda: self.app.post_message(messages.wrap(self.session.save(path, threshold))))
 
     def draw_regions(self, size: tuple[int, int], *, now: bool) -> None:
         """Compute region grids of ``size`` from now on; ``now``, the current model's too, unless another job is
@@ -149,11 +150,11 @@ class Runner(Widget):
         has heard of its end; a failure forgets it, as does a later call."""
         self._when_idle = callback
 
-    def _start(self, job: Job, work: Callable[[], None]) -> None:
-        if self.busy:
+    def _start(self, job: Job, work: Callable[[], None]) -> Worker[None]:
+        if self._workers(LANE):  # the workers, not ``busy``: a job just ended is idle before its end is handled
             raise RuntimeError(f"{job.value}: the run is busy")  # the app asks only when it is not
         self.busy = True
-        self.run_worker(work, name=job.value, group=LANE, thread=True, exit_on_error=False)
+        return self.run_worker(work, name=job.value, group=LANE, thread=True, exit_on_error=False)
 
     def _opened(self, opened: OpenedRun) -> None:
         _freeze_loaded_objects()
@@ -236,13 +237,13 @@ class Runner(Widget):
         error = worker.error if event.state == WorkerState.ERROR else None
         if error is not None:
             title = FAILURE_TITLES[job]
-            # Messages quote paths, typed values and column names, so "[" in them must not be read as markup.
-            if isinstance(error, ClfError):
-                self.notify(error.message, title=title, severity="error", timeout=12, markup=False)
-            else:
-                self.notify(f"{type(error).__name__}: {error}", title=f"{title} (unexpected)", severity="error",
-                            timeout=20, markup=False)
+            if not isinstance(error, ClfError):
+                title += " (unexpected)"
                 self.log.error("".join(traceback.format_exception(error)))
+            # A dialog on top says it itself (the compare screen in its status line); the status line keeps the
+            # reason in any case. Messages quote paths, typed values and column names: never read as markup.
+            if not isinstance(self.app.screen, ModalScreen):
+                self.notify(failure_text(error), title=title, severity="error", timeout=12, markup=False)
         ended = messages.JobEnded(job, error)
         if job is Job.COMPARE and self._compare_target is not None:
             self._compare_target.post_message(messages.JobEnded(job, error))
@@ -255,6 +256,11 @@ class Runner(Widget):
 
     def _workers(self, group: str) -> list[Worker[Any]]:
         return [worker for worker in self.workers if worker.group == group and not worker.is_finished]
+
+
+def failure_text(error: BaseException) -> str:
+    """A job's failure in one line: a ClfError's own message, anything else with its type."""
+    return error.message if isinstance(error, ClfError) else f"{type(error).__name__}: {error}"
 
 
 @functools.cache
@@ -303,7 +309,7 @@ class _HeldEvents:
             self._post(messages.EpochsEnded(tuple(self._epochs)))
             self._epochs, self._epochs_at = [], now
         if self._evaluation is not None and (final or now - self._evaluation_at >= EVALUATION_INTERVAL_S):
-            self._post(messages.Evaluated(self._session.evaluated(self._evaluation)))
+            self._post(messages.Evaluated(self._session.evaluated(self._evaluation, intervals=final)))
             self._evaluation, self._evaluation_at = None, now
 
 

@@ -17,7 +17,8 @@ from clf_tui.tui.app import ClfApp
 from clf_tui.tui.runner import Runner
 from tests.limits import HANG_S
 
-WIDE = (120, 40)
+WIDE = (160, 48)
+"""The size from which every pane shows at once (tui.app.WIDE_LAYOUT_MIN)."""
 COMPACT = (80, 24)
 ENDED = ("finished", "stopped", "diverged")
 

@@ -1,4 +1,5 @@
-"""Layout: every pane fits without overlap at 80x24 (one page at a time) and all show together from 120x40."""
+"""Layout: every pane shows at once from 160x48; below, one page at a time, each giving its charts the room; below
+60x18, one line saying how large the terminal must be."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ from itertools import combinations
 
 import pytest
 from textual.geometry import Region
+from textual.widget import Widget
 
 from clf_tui.engine import RunConfig
-from clf_tui.tui.app import ClfApp
+from clf_tui.tui.app import MIN_SIZE, ClfApp
 from clf_tui.tui.widgets.page_tabs import PAGES
 
 from .conftest import train
@@ -17,12 +19,18 @@ PANES = ("#config", "#loss", "#log", "#confusion", "#roc", "#pr", "#probability"
 PAGE_PANES = {
     "config": {"#config"},
     "training": {"#loss", "#log"},
-    "evaluation": {"#confusion", "#roc", "#pr", "#probability"},
+    "evaluation": {"#confusion", "#roc", "#probability"},
 }
+CHART_OVERHEAD = 4
+"""Rows of a plotext chart that hold no plot: the frame's top, the x axis, its ticks' labels and its name."""
 
 
 def visible_regions(app: ClfApp) -> dict[str, Region]:
     return {pane: app.query_one(pane).region for pane in PANES if app.query_one(pane).region.area}
+
+
+def plot_rows(chart: Widget) -> int:
+    return chart.content_size.height - CHART_OVERHEAD
 
 
 def assert_fit_without_overlap(app: ClfApp, regions: dict[str, Region]) -> None:
@@ -35,26 +43,48 @@ def assert_fit_without_overlap(app: ClfApp, regions: dict[str, Region]) -> None:
 
 
 @pytest.mark.parametrize("dataset", ["moons", "digits"])
-@pytest.mark.parametrize("size", [(120, 40), (160, 48)])
-async def test_every_pane_shows_at_once_on_a_large_terminal(dataset: str, size: tuple[int, int]) -> None:
+@pytest.mark.parametrize("size", [(160, 48), (200, 60)])
+async def test_every_pane_shows_at_once_on_a_large_terminal_and_every_chart_has_room(dataset: str,
+                                                                                      size: tuple[int, int]) -> None:
     app = ClfApp(RunConfig(dataset=dataset, n_samples=200, epochs=2, device="cpu"))
     async with app.run_test(size=size) as pilot:
         await train(pilot)
         regions = visible_regions(app)
         assert set(regions) == set(PANES)
         assert_fit_without_overlap(app, regions)
+        for chart in ("#loss", "#roc", "#pr"):
+            assert plot_rows(app.query_one(chart)) >= 8, chart
 
 
 @pytest.mark.parametrize("dataset", ["moons", "digits"])
-async def test_at_80x24_the_keys_switch_pages_that_fit(dataset: str) -> None:
+@pytest.mark.parametrize("size", [(80, 24), (120, 36)])
+async def test_below_160x48_the_keys_switch_pages_that_give_their_charts_room(dataset: str,
+                                                                              size: tuple[int, int]) -> None:
     app = ClfApp(RunConfig(dataset=dataset, n_samples=200, epochs=2, device="cpu"))
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=size) as pilot:
         await train(pilot)
         for key, page in zip("123", PAGES):
             await pilot.press(key)
             regions = visible_regions(app)
-            assert set(regions) == PAGE_PANES[page] | {"#status"}, page
+            expected = PAGE_PANES[page] | ({"#pr"} if page == "evaluation" and size == (120, 36) else set())
+            assert set(regions) == expected | {"#status"}, page
             assert_fit_without_overlap(app, regions)
+        await pilot.press("2")
+        assert plot_rows(app.query_one("#loss")) >= 10
+        await pilot.press("3")
+        for curve in ("#roc", "#pr") if size == (120, 36) else ("#roc",):
+            assert plot_rows(app.query_one(curve)) >= (8 if size == (120, 36) else 12), curve
+
+
+async def test_at_80x24_v_switches_the_evaluation_page_between_roc_and_pr(moons: RunConfig) -> None:
+    app = ClfApp(moons)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await train(pilot)
+        await pilot.press("3", "v")
+        assert set(visible_regions(app)) == {"#confusion", "#pr", "#probability", "#status"}
+        assert plot_rows(app.query_one("#pr")) >= 12
+        await pilot.press("v")
+        assert set(visible_regions(app)) == {"#confusion", "#roc", "#probability", "#status"}
 
 
 async def test_resizing_switches_between_the_layouts(moons: RunConfig) -> None:
@@ -62,7 +92,24 @@ async def test_resizing_switches_between_the_layouts(moons: RunConfig) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await train(pilot)
         assert app.has_class("-compact")
-        await pilot.resize_terminal(130, 40)
+        await pilot.resize_terminal(170, 50)
         await pilot.pause()
         assert not app.has_class("-compact")
         assert set(visible_regions(app)) == set(PANES)
+
+
+@pytest.mark.parametrize("size", [(40, 12), (59, 30), (100, 17)])
+async def test_below_the_smallest_size_one_line_says_how_large_the_terminal_must_be(moons: RunConfig,
+                                                                                      size: tuple[int, int]) -> None:
+    app = ClfApp(moons)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await train(pilot)
+        await pilot.resize_terminal(*size)
+        await pilot.pause()
+        message = app.query_one("#too-small")
+        text = str(message.render()).replace("\n", " ")
+        assert f"at least {MIN_SIZE.width} x {MIN_SIZE.height}" in text and f"this one is {size[0]} x {size[1]}" in text
+        assert message.region.area and not visible_regions(app)
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert not message.region.area and "#status" in visible_regions(app)

@@ -5,12 +5,16 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widget import Widget
 
+from clf_tui.engine.intervals import Interval
 from clf_tui.engine.metrics import BinaryReport, MulticlassEval
 
 from .. import formatting
 
 RIGHT = "green"
 WRONG = "red"
+BINARY_RATES = {"recall": "TPR/recall", "fpr": "FPR", "precision": "precision", "f1": "F1", "accuracy": "accuracy",
+                "mcc": "MCC"}
+CLASS_RATES = {"recall": "TPR/recall", "fpr": "FPR", "precision": "precision", "f1": "F1"}
 
 
 class ConfusionMatrixView(Widget):
@@ -22,8 +26,9 @@ class ConfusionMatrixView(Widget):
         super().__init__(id=id)
         self._text = Text("Train a model to see its confusion matrix.", style="dim")
 
-    def show_binary(self, report: BinaryReport, class_names: tuple[str, ...]) -> None:
-        """Rows are the true classes, columns the predicted ones; each cell a count and its row's share.
+    def show_binary(self, report: BinaryReport, class_names: tuple[str, ...], intervals: dict[str, Interval]) -> None:
+        """Rows are the true classes, columns the predicted ones; each cell a count and its row's share. Below, each
+        rate with its 95% interval.
 
         Columns are as narrow as their content, so that two class names of up to MAX_CLASS_NAME
         characters fit the evaluation pane at 120 columns. They are headed "pred NAME" where both
@@ -49,13 +54,11 @@ class ConfusionMatrixView(Widget):
                 line.append(f"{f'{count:>{count_width}} {share:>6}':>{cell}}",
                             style=RIGHT if actual == predicted else WRONG)
             lines.append(line)
-        lines.append(Text())
-        lines.extend(_rates(report, full=True))
+        lines.extend(_rates(report, intervals, BINARY_RATES))
         self._show(lines)
 
-    def show_multiclass(
-        self, scores: MulticlassEval, class_names: tuple[str, ...], positive: int, report: BinaryReport
-    ) -> None:
+    def show_multiclass(self, scores: MulticlassEval, class_names: tuple[str, ...], positive: int,
+                        report: BinaryReport, intervals: dict[str, Interval]) -> None:
         """The argmax matrix (rows true, columns predicted); class ``positive`` stands out, and ``report``
         scores it against the rest."""
         long_names = any(len(name) > 3 for name in class_names)
@@ -82,7 +85,7 @@ class ConfusionMatrixView(Widget):
             (formatting.class_name(class_names[positive]), "bold reverse"),
             (f" vs rest at threshold {formatting.threshold(report.threshold)}", "bold"),
         ))
-        lines.extend(_rates(report, full=False))
+        lines.extend(_rates(report, intervals, CLASS_RATES))
         self._show(lines)
 
     def clear(self, message: str) -> None:
@@ -98,15 +101,10 @@ class ConfusionMatrixView(Widget):
         self.refresh(layout=resized)
 
 
-def _rates(report: BinaryReport, *, full: bool) -> list[Text]:
-    """The rates at the report's threshold, two to a line; ``full`` adds accuracy and MCC."""
-    rates = [("TPR/recall", report.tpr), ("FPR", report.fpr), ("precision", report.precision), ("F1", report.f1)]
-    if full:
-        rates += [("accuracy", report.accuracy), ("MCC", report.mcc)]
+def _rates(report: BinaryReport, intervals: dict[str, Interval], names: dict[str, str]) -> list[Text]:
+    """The rates at the report's threshold, one to a line, each with its 95% interval."""
     return [
-        Text.assemble(
-            (f"{left:<11}", "dim"), (f"{formatting.rate(left_value):>6}", "bold"), "   ",
-            (f"{right:<9}", "dim"), (f"{formatting.rate(right_value):>6}", "bold"),
-        )
-        for (left, left_value), (right, right_value) in zip(rates[::2], rates[1::2])
+        Text.assemble((f"{label:<11}", "dim"), (f"{formatting.rate(getattr(report, name)):>6}", "bold"),
+                      (f" {intervals[name]}" if name in intervals else "", "dim"))
+        for name, label in names.items()
     ]

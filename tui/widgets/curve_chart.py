@@ -9,6 +9,7 @@ import numpy as np
 from rich.text import Text
 from textual_plotext import PlotextPlot
 
+from clf_tui.engine.intervals import Interval
 from clf_tui.engine.metrics import BinaryEval, BinaryReport
 
 from .. import formatting
@@ -38,14 +39,16 @@ class CurveChart(PlotextPlot):
         """The operating point marked: (FPR, TPR) on ROC, (recall, precision) on PR."""
         return self._point
 
-    def set_curve(self, evaluation: BinaryEval, subject: str) -> None:
-        """Show ``evaluation``'s curve; ``subject`` names what is positive ("3 vs rest"), if not plain class 1."""
+    def set_curve(self, evaluation: BinaryEval, subject: str, interval: Interval | None = None) -> None:
+        """Show ``evaluation``'s curve; ``subject`` names what is positive ("3 vs rest"), if not plain class 1;
+        ``interval`` is the area's 95% interval, where it was computed."""
+        bounds = f" {interval}" if interval is not None else ""
         if self.kind == "roc":
             x, y, _ = evaluation.roc_curve()
-            self.border_title = f"AUROC {formatting.rate(evaluation.auroc)}"
+            self.border_title = f"AUROC {formatting.rate(evaluation.auroc)}{bounds}"
         else:
             y, x, _ = evaluation.pr_curve()
-            self.border_title = f"AP {formatting.rate(evaluation.average_precision)}"
+            self.border_title = f"AP {formatting.rate(evaluation.average_precision)}{bounds}"
         self.border_subtitle = Text(subject)  # holds a class name from the data: never markup
         # With one class in the validation split a rate is undefined (NaN): there is no curve to draw.
         defined = bool(np.isfinite(x).all() and np.isfinite(y).all())

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Literal
 
 from rich.text import Text
+from textual.reactive import reactive
 from textual.widget import Widget
 
 from clf_tui.engine.config import RunConfig
@@ -30,9 +31,14 @@ STATE_STYLES: dict[RunState, str] = {
 class StatusBar(Widget):
     """One line about the run; the app refreshes it a few times a second.
 
-    Elapsed time is training time: the sum of the epochs' durations, plus the time since the
-    last epoch ended while training, so a replayed run reads the same.
+    Elapsed time is training time: the sum of the epochs' durations, the part of an epoch
+    cut short by a stop or a pause, and the time since the last epoch ended while training;
+    so a replayed run reads the same, and the clock never runs backwards. A problem (a
+    failure's reason) takes the place of the run's summary until it is cleared.
     """
+
+    problem: reactive[str] = reactive("", init=False)
+    """The reason the last action failed, shown until the next action clears it; "" for none."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -43,16 +49,31 @@ class StatusBar(Widget):
         self._end_epoch = 0
         self._samples_per_s = 0.0
         self._trained_s = 0.0
-        self._epoch_started_at: float | None = None
+        self._partial_s = 0.0
+        """Time spent on an epoch that has not ended (cut short, or paused in)."""
+        self._clock_started: float | None = None
 
     @property
     def epoch(self) -> int:
         """The last epoch trained."""
         return self._epoch
 
+    @property
+    def end_epoch(self) -> int:
+        """The epoch the last run was to end at."""
+        return self._end_epoch
+
+    @property
+    def elapsed_s(self) -> float:
+        """Training time so far."""
+        running = time.monotonic() - self._clock_started if self._clock_started is not None else 0.0
+        return self._trained_s + self._partial_s + running
+
     def set_state(self, state: RunState) -> None:
+        if self._clock_started is not None:  # the clock stops; what it counted stays
+            self._partial_s += time.monotonic() - self._clock_started
         self.state = state
-        self._epoch_started_at = time.monotonic() if state == "training" else None
+        self._clock_started = time.monotonic() if state == "training" else None
         self.refresh()
 
     def set_run(self, device: str, config: RunConfig | None, data_name: str, epoch: int) -> None:
@@ -61,7 +82,7 @@ class StatusBar(Widget):
         self.summary = _summary(config, data_name)
         self._epoch = self._end_epoch = epoch
         self._samples_per_s = 0.0
-        self._trained_s = 0.0
+        self._trained_s = self._partial_s = 0.0
         self.refresh()
 
     def run_started(self, event: RunStarted) -> None:
@@ -70,27 +91,34 @@ class StatusBar(Widget):
         self.set_state("training")
 
     def epoch_ended(self, event: EpochEnded) -> None:
-        """Record an epoch; the bar redraws on the app's clock."""
+        """Record an epoch (its duration holds whatever part of it was counted before a pause); the bar redraws on
+        the app's clock."""
         self._epoch = event.epoch
         self._end_epoch = max(self._end_epoch, event.epoch)
         self._samples_per_s = event.samples_per_s
         self._trained_s += event.duration_s
-        if self._epoch_started_at is not None:
-            self._epoch_started_at = time.monotonic()
+        self._partial_s = 0.0
+        if self._clock_started is not None:
+            self._clock_started = time.monotonic()
+
+    def watch_problem(self) -> None:
+        self.refresh()
 
     def render(self) -> Text:
-        elapsed_s = self._trained_s
-        if self._epoch_started_at is not None:
-            elapsed_s += time.monotonic() - self._epoch_started_at
         style = STATE_STYLES[self.state]
         line = Text.assemble(
             ("● ", style), (f"{self.state:<9}", style), " ", self.device,
             "  epoch ", (f"{self._epoch}/{self._end_epoch}" if self._end_epoch else "0", "bold"),
             "  ", formatting.si(self._samples_per_s) if self._samples_per_s else "—", " samples/s",
-            "  ", formatting.duration(elapsed_s),
+            "  ", formatting.duration(self.elapsed_s),
         )
         room = self.size.width - line.cell_len - 2
-        if room > 8:  # the run's summary, right-aligned, where it fits
+        if self.problem:  # where the summary goes, and all the room it can get
+            room = self.size.width - line.cell_len - 4
+            text = self.problem if len(self.problem) <= room else self.problem[: max(room - 1, 0)] + "…"
+            line.append("  ✗ ", style="bold red")
+            line.append(text, style="red")
+        elif room > 8:  # the run's summary, right-aligned, where it fits
             summary = self.summary if len(self.summary) <= room else self.summary[: room - 1] + "…"
             line.append(" " * (room - len(summary) + 2) + summary, style="dim")
         return line
