@@ -52,7 +52,7 @@ async def test_binary_cells_list_the_rows_the_matrix_counts(moons: RunConfig) ->
     app = ClfApp(moons)
     async with app.run_test(size=COMPACT) as pilot:
         await train(pilot)
-        await pilot.press("f")  # the threshold of max F1: a probability itself, which counts as positive
+        await pilot.press("3", "f")  # the threshold of max F1: a probability itself, which counts as positive
         panel = app.query_one(EvaluationPanel)
         evaluation, report = panel.evaluation, panel.report
         assert evaluation is not None and report is not None and trainer_of(app) is not None
@@ -84,6 +84,27 @@ async def test_binary_cells_list_the_rows_the_matrix_counts(moons: RunConfig) ->
         assert not isinstance(app.screen, DrillDownScreen)
 
 
+async def test_the_numbers_line_up_on_their_decimal_points(moons: RunConfig) -> None:
+    app = ClfApp(moons)
+    async with app.run_test(size=COMPACT) as pilot:
+        await train(pilot)
+        await pilot.press("3", "d")
+        screen = app.screen
+        assert isinstance(screen, DrillDownScreen)
+        table = screen.query_one(SampleTable)
+        for cell in ((0, 0), (0, 1), (1, 1), (1, 0)):
+            await walk_to(pilot, cell)
+            await pilot.pause()
+            rows = listed(screen)
+            if not rows:
+                continue
+            for column in range(3, len(rows[0])):  # P, log loss and the features: one number of decimals each
+                assert len({len(row[column].partition(".")[2]) for row in rows}) == 1, (cell, column)
+            lines = [table.render_line(y).text for y in range(1, min(len(rows), table.size.height - 1) + 1)]
+            points = [[x for x, char in enumerate(line) if char == "."] for line in lines]
+            assert len(points[0]) >= 2 and all(p == points[0] for p in points), (cell, lines)
+
+
 async def test_multiclass_cells_and_pairs_follow_the_argmax_matrix() -> None:
     config = RunConfig(dataset="blobs", n_samples=300, epochs=2, device="cpu")
     app = ClfApp(config)
@@ -92,7 +113,7 @@ async def test_multiclass_cells_and_pairs_follow_the_argmax_matrix() -> None:
         evaluation = app.query_one(EvaluationPanel).evaluation
         assert evaluation is not None and evaluation.multiclass is not None
         matrix = evaluation.multiclass.confusion
-        await pilot.press("d")
+        await pilot.press("3", "d")
         screen = app.screen
         assert isinstance(screen, DrillDownScreen)
         picker = screen.query_one(CellPicker)
@@ -127,7 +148,7 @@ async def test_without_an_evaluation_d_says_so(moons: RunConfig) -> None:
     app = ClfApp(moons)
     async with app.run_test(size=COMPACT) as pilot:
         await wait_ready(pilot)
-        await pilot.press("d")
+        await pilot.press("3", "d")
         assert not isinstance(app.screen, DrillDownScreen)
         assert any(n.title == "No evaluation yet" for n in notifications(app))
 
@@ -140,6 +161,7 @@ async def test_it_opens_while_training_and_keeps_its_epoch(moons: RunConfig) -> 
         panel = app.query_one(EvaluationPanel)
         app.simulate_key("s")
         await wait_until(pilot, lambda: app.run_state == "training" and panel.evaluation is not None)
+        app.simulate_key("3")
         app.simulate_key("d")
         await wait_until(pilot, lambda: isinstance(app.screen, DrillDownScreen) and app.screen.is_mounted)
         screen = app.screen
@@ -178,7 +200,7 @@ async def test_many_features_scroll_a_column_at_a_time_beside_the_fixed_ones(tmp
     app = ClfApp(RunConfig(dataset=str(csv), target="label", epochs=2, device="cpu"))
     async with app.run_test(size=COMPACT) as pilot:
         await train(pilot)
-        await pilot.press("d", "right")  # the true positives: a cell with rows
+        await pilot.press("3", "d", "right")  # the true positives: a cell with rows
         screen = app.screen
         assert isinstance(screen, DrillDownScreen)
         for row in listed(screen):

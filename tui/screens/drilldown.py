@@ -22,6 +22,8 @@ from ..widgets.sample_table import SampleTable
 
 MAX_ROWS = 200
 """A cell lists at most this many rows, those of highest log loss; its count says how many it holds."""
+MAX_DECIMALS = 6
+"""A feature column shows at most this many decimals (its values to six significant digits, or 1e-6)."""
 
 
 class DrillDownScreen(ModalScreen[None]):
@@ -110,11 +112,12 @@ class DrillDownScreen(ModalScreen[None]):
     def on_mount(self) -> None:
         table = self.query_one(SampleTable)
         probability = "P(pred)" if self._drill.threshold is None else f"P({formatting.class_name(self._evaluation.class_names[1])})"
-        for label in ("row", "true", "pred", probability, "log loss"):
-            table.add_column(Text(label, style="bold"))
+        for label, justify in (("row", "right"), ("true", "left"), ("pred", "left"), (probability, "right"),
+                               ("log loss", "right")):
+            table.add_column(Text(label, style="bold", justify=justify))
         table.fixed_columns = len(table.columns)  # the features scroll beside these
         for name in self._data.feature_names:
-            table.add_column(Text(name, style="bold"))
+            table.add_column(Text(name, style="bold", justify="right"))
         # The first cell is drawn here rather than on a Changed message, so the screen is whole once mounted.
         self._show_cell(*self.query_one(CellPicker).cell)
 
@@ -147,13 +150,15 @@ class DrillDownScreen(ModalScreen[None]):
         features = _in_data_units(self._data.X_val[shown], self._data.scaler)
         true_name = Text(formatting.class_name(self._evaluation.class_names[true_class]))
         predicted_name = Text(formatting.class_name(self._evaluation.class_names[predicted_class]))
+        # Each numeric column right-aligned with one number of decimals, so that the decimal points line up.
+        feature_rows = zip(*(aligned(column) for column in features.T))
         table.add_rows(
             [
                 Text(str(row), justify="right"), true_name, predicted_name,
-                Text(f"{probability:.4f}", justify="right"), Text(formatting.loss(loss), justify="right"),
-                *(Text(f"{value:.6g}", justify="right") for value in values),
+                Text(f"{probability:.4f}", justify="right"), Text(f"{loss:.4f}", justify="right"),
+                *(Text(value, justify="right") for value in values),
             ]
-            for row, probability, loss, values in zip(shown, cell.probability, cell.log_loss, features)
+            for row, probability, loss, values in zip(shown, cell.probability, cell.log_loss, feature_rows)
         )
 
     def _caption(self, cell: CellSamples) -> Text:
@@ -188,6 +193,26 @@ def _pair_option(pair: ConfusedPair, picker: CellPicker) -> Option:
         (f"{pair.count:>4}", "bold"), f" {100 * pair.share:>5.1f}%  ",
         picker.heading(pair.true_class), (" → ", "dim"), picker.heading(pair.predicted_class),
     ))
+
+
+def aligned(values: np.ndarray) -> list[str]:
+    """``values`` written with one number of decimals: the fewest that show each to six significant digits, at
+    most MAX_DECIMALS. A column of very large or very small magnitudes is written in scientific notation, whose
+    mantissas then share their decimals."""
+    finite = np.abs(values[np.isfinite(values)])
+    largest = float(finite.max()) if finite.size else 0.0
+    if largest >= 1e12 or 0 < largest < 1e-3:
+        return [f"{value:.5e}" for value in values]
+    decimals = max((_decimals(float(value)) for value in values), default=0)
+    return [f"{value:.{decimals}f}" for value in values]
+
+
+def _decimals(value: float) -> int:
+    """The decimals ``value`` needs to six significant digits, from 0 to MAX_DECIMALS."""
+    text = f"{value:.6g}"
+    mantissa, _, exponent = text.partition("e")
+    _, _, fraction = mantissa.partition(".")
+    return min(max(len(fraction) - int(exponent or 0), 0), MAX_DECIMALS)
 
 
 def _in_data_units(scaled: np.ndarray, scaler: Scaler) -> np.ndarray:
