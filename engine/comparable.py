@@ -1,4 +1,4 @@
-"""Validation metrics on one scale whatever the loss a model trained with: accuracy, AUROC and log loss from its probabilities."""
+"""Validation metrics on one scale for any loss: accuracy, AUROC and log loss from a model's probabilities."""
 
 from __future__ import annotations
 

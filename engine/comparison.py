@@ -209,7 +209,8 @@ class Comparison:
         validation metrics of that epoch."""
         return [
             {"config": runs.label, "seed": run.seed, "epoch": i + 1, loss_column("train_loss", label): loss,
-             loss_column("val_loss", label): run.val_losses[i], **{f"val_{k}": v for k, v in run.val_metrics[i].items()}}
+             loss_column("val_loss", label): run.val_losses[i],
+             **{f"val_{k}": v for k, v in run.val_metrics[i].items()}}
             for runs, label in zip(self.configs, self.loss_labels) for run in runs.runs
             for i, loss in enumerate(run.train_losses)
         ]

@@ -72,7 +72,8 @@ def _lessons() -> dict[str, Lesson]:
         ), iris, ("loss=nll",)),
         Lesson("mlp-digits", "An MLP on the 8x8 digits", (
             "64 pixel intensities, 10 classes, one hidden layer of 64 units trained with Adam.",
-            "Watch the training loss fall below the validation loss; the confusion matrix shows which digits it mixes up.",
+            "Watch the training loss fall below the validation loss; the confusion matrix shows which digits it "
+            "mixes up.",
             "The parameters view shows each layer's weights as a heat map, with its norm and gradient norm.",
         ), digits),
         Lesson("optimizers", "SGD, momentum, RMSProp and Adam", (

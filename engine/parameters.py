@@ -1,4 +1,4 @@
-"""The learned model as the course shows it: a logistic regression's weights in scaled and raw units and its boundary, each layer's weights, norm and gradient norm."""
+"""The learned model as the course shows it: logistic weights in scaled and raw units, the boundary, layer norms."""
 
 from __future__ import annotations
 
@@ -104,7 +104,8 @@ class LogisticWeights:
     scaler: str
     """The scaler the raw units are undone from: "standard", "minmax" or "none" (raw and scaled then agree)."""
     loss: str | None
-    """The loss the model trained with (it says how outputs become probabilities); None for one the engine does not know."""
+    """The loss the model trained with (it says how outputs become probabilities); None for one the engine does not
+    know."""
     temperature: float = 1.0
 
     @property
@@ -232,7 +233,8 @@ def feature_kinds(data: DataSplit) -> tuple[FeatureKind, ...]:
     kinds: list[FeatureKind] = []
     for column in data.preprocessing.columns:
         n_values = len(column.feature_names) - int(column.indicator)
-        kind: FeatureKind = {"categorical": "one-hot", "boolean": "flag"}.get(column.role, "number")  # type: ignore[assignment]
+        kind: FeatureKind = ("one-hot" if column.role == "categorical" else "flag" if column.role == "boolean"
+                             else "number")
         kinds += [kind] * n_values + (["missing"] if column.indicator else [])
     return tuple(kinds)
 
