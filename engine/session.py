@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from clf_tui.datasets import DataSplit
 
     from .lr_finder import LRFinderResult
+    from .parameters import LearnedParameters
     from .summary import ModelSummary
     from .trainer import Trainer
 
@@ -189,13 +190,15 @@ class RunSession:
             self._grid = RegionGrid.covering(np.stack(extremes), *size)  # the extremes are all a grid needs
         return self._grid, grid_probabilities(trainer, self._grid)
 
-    def summary(self) -> ModelSummary:
-        """Each layer of the model held, its output shape and parameters."""
+    def summary(self) -> tuple[ModelSummary, LearnedParameters]:
+        """Each layer of the model held, its output shape and parameters; and what it learned, its weights and the
+        gradient norms of the training loss at them."""
+        from .parameters import learned_parameters
         from .summary import summarize
 
         trainer = self._held()
         assert trainer.data is not None
-        return summarize(trainer.unwrapped_model, trainer.data.n_features)
+        return summarize(trainer.unwrapped_model, trainer.data.n_features), learned_parameters(trainer)
 
     def save(self, path: str | os.PathLike[str], threshold: float) -> CheckpointSaved:
         """Write the run held to ``path``, with ``threshold`` as its decision threshold."""

@@ -12,6 +12,7 @@ from textual import on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.events import Resize
+from rich.text import Text
 from textual.geometry import Size
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -21,6 +22,7 @@ from textual.worker import WorkerFailed
 from clf_tui.engine import ClfError, RunConfig
 from clf_tui.engine.atomic import write_atomic
 from clf_tui.engine.costs import Costs
+from clf_tui.engine.lessons import Lesson
 from clf_tui.engine.evaluation import Evaluation
 from clf_tui.engine.metrics import BinaryEval, BinaryReport
 from clf_tui.engine.regions import RegionGrid
@@ -35,6 +37,7 @@ from .screens.compare import CompareScreen
 from .screens.confirm_quit import ConfirmQuit
 from .screens.drilldown import DrillDownScreen
 from .screens.help import HelpScreen
+from .screens.lesson_picker import LessonPicker
 from .screens.lr_finder import LRFinderScreen
 from .screens.model_summary import ModelSummaryScreen
 from .screens.path_prompt import PathPrompt
@@ -106,9 +109,11 @@ class ClfApp(App[int]):
     """The evaluation chart chosen with v (one of CHARTS): the only one where a page has room for one; beside the
     ROC curve where there is room for two."""
 
-    def __init__(self, config: RunConfig | None = None, checkpoint: str | None = None) -> None:
+    def __init__(self, config: RunConfig | None = None, checkpoint: str | None = None,
+                 lesson: Lesson | None = None) -> None:
         super().__init__()
-        self._initial_config = config or RunConfig()
+        self._initial_config = config or (lesson.config if lesson is not None else RunConfig())
+        self._lesson = lesson
         self._initial_checkpoint = checkpoint
         self.current_run: OpenedRun | None = None
         """The run shown: built from a config or restored; None until one is open."""
@@ -129,6 +134,7 @@ class ClfApp(App[int]):
         self._main = Horizontal(id="main", classes=f"-page-{self.page}")
         self._footer = Footer()
         self._too_small = Static(id="too-small")
+        self._lesson_text = Static(id="lesson")
 
     # -- layout ----------------------------------------------------------------
 
@@ -140,6 +146,7 @@ class ClfApp(App[int]):
                 config.border_title = "configuration"
                 yield self._form
                 with Vertical(id="data-pane"):
+                    yield self._lesson_text
                     yield self._data_summary
                     yield self._roles
             with Vertical(id="training"):
@@ -167,6 +174,8 @@ class ClfApp(App[int]):
             self._status.problem = ""
 
     def _open_initial_run(self) -> None:
+        if self._lesson is not None:
+            self._show_lesson(self._lesson)
         if self._initial_checkpoint is not None:
             self._runner.restore(self._initial_checkpoint)
         else:
@@ -708,7 +717,7 @@ class ClfApp(App[int]):
     @on(messages.ModelSummarized)
     def _model_summarized(self, message: messages.ModelSummarized) -> None:
         if self.is_running:
-            self.push_screen(ModelSummaryScreen(message.summary))
+            self.push_screen(ModelSummaryScreen(message.summary, message.parameters, self.threshold))
 
     def action_find_lr(self) -> None:
         """Run the learning-rate range test on fresh weights: the untrained current run's, or new ones built from
@@ -762,6 +771,27 @@ class ClfApp(App[int]):
         config = self._read_form()
         if config is not None:
             self.push_screen(CompareScreen(config, self._runner))
+
+    def action_pick_lesson(self) -> None:
+        self.push_screen(LessonPicker(), self._lesson_picked)
+
+    def _lesson_picked(self, lesson: Lesson | None) -> None:
+        if lesson is None:
+            return
+        self._form.set_config(lesson.config)
+        self._show_lesson(lesson)
+        if not lesson.is_comparison:
+            self.notify("The form holds the lesson's run: press s to train it.", title=lesson.title, markup=False)
+
+    def _show_lesson(self, lesson: Lesson) -> None:
+        """The lesson's text in the data pane and the log; a comparison's variants in the compare screen."""
+        self._lesson = lesson
+        self._lesson_text.update(Text("\n".join((lesson.title, *lesson.text))))
+        self._lesson_text.display = True
+        self._log.add_note(f"lesson {lesson.name}: {lesson.title}", style="bold")
+        if lesson.is_comparison:
+            self.action_show_page("config")
+            self.push_screen(CompareScreen(lesson.config, self._runner, variants=lesson.variants))
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.BINDINGS, keys.HELP_NOTES))
@@ -824,8 +854,8 @@ class ClfApp(App[int]):
                 )
 
 
-def run_app(config: RunConfig | None = None, checkpoint: str | None = None) -> int:
-    """Run the app until the user quits; returns the exit code."""
-    app = ClfApp(config=config, checkpoint=checkpoint)
+def run_app(config: RunConfig | None = None, checkpoint: str | None = None, lesson: Lesson | None = None) -> int:
+    """Run the app until the user quits (set up for ``lesson``, with ``config`` its run); returns the exit code."""
+    app = ClfApp(config=config, checkpoint=checkpoint, lesson=lesson)
     app.run()
     return app.return_code or 0

@@ -70,8 +70,10 @@ BINDINGS: list[Binding] = [
                     "expected cost by threshold."),
     Binding("t", "toggle_points", "Training/validation points", id="regions.points", show=False,
             tooltip="Decision regions: draw the training or the validation points."),
-    Binding("m", "model_summary", "Model summary", id="model.summary", show=False,
-            tooltip="Each layer of the model with its output shape and parameters, the totals and the size in memory."),
+    Binding("m", "model_summary", "Model", id="model.summary", show=False,
+            tooltip="Each layer of the model with its output shape and parameters, the totals and the size in memory; "
+                    "what it learned: a logistic regression's weights in scaled and in the data's units and its "
+                    "decision boundary, every layer's weights as a heat map with its norm and gradient norm."),
     Binding("x", "export_view", "Save view as text", id="view.export", show=False,
             tooltip="Save the loss, ROC and PR charts, the confusion matrix and the decision regions, as shown now, "
                     "to a plain text file."),
@@ -82,6 +84,9 @@ BINDINGS: list[Binding] = [
     Binding("c", "compare", "Compare runs", id="compare.open", show=False,
             tooltip="Train the configuration and up to three variants over several seeds; loss curves, mean ± std "
                     "and box plots side by side."),
+    Binding("L", "pick_lesson", "Lessons", id="app.lessons", show=False,
+            tooltip="The course's experiments: pick one to set it up in the form (a comparison opens the compare "
+                    "screen), with what to look at."),
     Binding("question_mark", "help", "Help", id="app.help", tooltip="Show every key and what it does."),
     Binding("q", "quit", "Quit", id="app.quit",
             tooltip="Quit (asks first while training, then stops it cleanly)."),

@@ -14,6 +14,7 @@ from clf_tui.engine import events
 if TYPE_CHECKING:
     from clf_tui.engine.comparison import CompareEvent
     from clf_tui.engine.session import EvaluationReady, OpenedRun, RangeTested, RegionsReady
+    from clf_tui.engine.parameters import LearnedParameters
     from clf_tui.engine.summary import ModelSummary
 
 
@@ -100,9 +101,10 @@ class RangeTestEnded(Message):
 
 @dataclass
 class ModelSummarized(Message):
-    """The layers of the run's model, as the model summary shows them."""
+    """The layers of the run's model and what it learned, as the model summary shows them."""
 
     summary: ModelSummary
+    parameters: LearnedParameters
 
 
 @dataclass

@@ -143,7 +143,7 @@ class Runner(Widget):
 
     def summarize(self) -> None:
         """The layers of the run's model (its forward pass needs the model to itself)."""
-        self._start(Job.SUMMARY, lambda: self.app.post_message(messages.ModelSummarized(self.session.summary())))
+        self._start(Job.SUMMARY, lambda: self.app.post_message(messages.ModelSummarized(*self.session.summary())))
 
     def after_current_job(self, callback: Callable[[], object]) -> None:
         """Call ``callback`` once the run lane's job at work (or the next to start) has ended well, after the app

@@ -125,10 +125,11 @@ class CompareScreen(ModalScreen[None]):
     }
     """
 
-    def __init__(self, base: RunConfig, runner: Runner) -> None:
+    def __init__(self, base: RunConfig, runner: Runner, variants: tuple[str, ...] = ()) -> None:
         super().__init__()
         self._base = base
         self._runner = runner
+        self._variants = variants[: MAX_CONFIGS - 1]
         self._labels: tuple[str, ...] = ()
         self._offsets: list[int] = []
 
@@ -153,6 +154,8 @@ class CompareScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         self._fit(self.app.size)
+        for i, text in enumerate(self._variants, start=1):
+            self.query_one(f"#variant-{i}", Input).value = text
 
     def on_resize(self, event: Resize) -> None:
         self._fit(event.size)

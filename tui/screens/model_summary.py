@@ -1,4 +1,5 @@
-"""ModelSummaryScreen: the model's layers with their output shapes and parameter counts, the totals and the size."""
+"""ModelSummaryScreen: the model's layers with their output shapes and parameter counts, the totals and the size, and
+what it learned: its weights."""
 
 from __future__ import annotations
 
@@ -13,22 +14,27 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from .. import formatting
+from ..widgets.parameters_view import parameters_view
 
 if TYPE_CHECKING:
+    from clf_tui.engine.parameters import LearnedParameters
     from clf_tui.engine.summary import ModelSummary  # imports torch, which the app loads only in its first worker
 
 
 class ModelSummaryScreen(ModalScreen[None]):
-    """Shows a ``ModelSummary`` computed by the app from its current model."""
+    """Shows a ``ModelSummary`` of the run's model and its ``LearnedParameters`` (the boundary at ``threshold``)."""
 
     AUTO_FOCUS = "#summary-body"  # so the arrow keys scroll a long model
     BINDINGS = [
         Binding("escape,m,q", "dismiss", "Close", id="summary.close", tooltip="Close the model summary."),
     ]
 
-    def __init__(self, summary: ModelSummary) -> None:
+    def __init__(self, summary: ModelSummary, parameters: LearnedParameters | None = None,
+                 threshold: float = 0.5) -> None:
         super().__init__()
         self._summary = summary
+        self._parameters = parameters
+        self._threshold = threshold
 
     def compose(self) -> ComposeResult:
         summary = self._summary
@@ -45,3 +51,5 @@ class ModelSummaryScreen(ModalScreen[None]):
             # In the border, so that the totals stay in sight while a long model scrolls.
             body.border_subtitle = f"{summary.n_params:,} params · {formatting.byte_size(summary.total_bytes)}"
             yield Static(layers, id="summary-layers")
+            if self._parameters is not None:
+                yield Static(parameters_view(self._parameters, self._threshold), id="summary-parameters")

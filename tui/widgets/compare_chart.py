@@ -1,4 +1,4 @@
-"""CompareChart: each configuration's validation loss per epoch, the mean over its seeds, overlaid."""
+"""CompareChart: each configuration's validation log loss per epoch, the mean over its seeds, overlaid on one scale."""
 
 from __future__ import annotations
 
@@ -18,17 +18,18 @@ class CompareChart(PlotextPlot):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.border_title = "validation loss"
+        self.border_title = "validation log loss"
 
     def show(self, comparison: Comparison) -> None:
-        """Plot the mean validation loss over the seeds of each configuration, up to the epoch all its seeds reached."""
-        self.border_title = f"validation loss, mean over {len(comparison.seeds)} seeds"
+        """Plot the mean validation log loss over the seeds of each configuration, up to the epoch all its seeds
+        reached. Log loss from the probabilities is one scale for all: each configuration's own loss may not be."""
+        self.border_title = f"validation log loss, mean over {len(comparison.seeds)} seeds"
         plt = self.plt
         plt.clear_data()
         plt.xlabel("epoch")
         last = 1
         for runs, color in zip(comparison.configs, COLORS):
-            curve = runs.mean_curve("val_losses")
+            curve = runs.mean_metric_curve("log_loss")
             if len(curve):
                 epochs = list(range(1, len(curve) + 1))
                 plt.plot(epochs, curve.tolist(), label=runs.label[:MAX_LABEL], marker="braille", color=color)
