@@ -21,8 +21,8 @@ TOPIC_OF_PREFIX = {
     "replay": "replay", "regions": "regions", "checkpoint": "checkpoints", "app": "app",
 }
 """A binding's topic by the part of its id before the dot; any other prefix is a tool."""
-TOPIC_OF_ID = {"evaluation.curve": "pages"}
-"""Bindings whose prefix says less than what they do: switching the curve shown is moving between views."""
+TOPIC_OF_ID = {"evaluation.chart": "pages"}
+"""Bindings whose prefix says less than what they do: switching the chart shown is moving between views."""
 COMMANDS = Binding("ctrl+p", "command_palette", "Commands", id="app.commands",
                    tooltip="Search and run any of these by name.")
 COLUMN_MIN_WIDTH = 50
