@@ -46,10 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="clf-tui",
         description="A terminal trainer for classification with PyTorch. With no command, opens the app.",
-        epilog="commands: clf-tui train | eval | predict | inspect | compare | datasets (each has --help)",
+        epilog="commands: clf-tui train | eval | predict | inspect | compare | datasets | lessons (each has --help)",
     )
     parser.add_argument("--version", action="version", version=f"clf-tui {__version__}")
     parser.add_argument("checkpoint", nargs="?", help="open the app on a saved run (.pt)")
+    _add_lesson_option(parser, "open the app set up for one of the course's experiments (clf-tui lessons lists them)")
     _add_config_options(parser)
     return parser
 
@@ -62,6 +63,7 @@ def build_train_parser() -> argparse.ArgumentParser:
     parser.add_argument("--resume", metavar="CHECKPOINT", help="continue a saved run for --epochs more epochs")
     parser.add_argument("--tensorboard", metavar="DIR", help="also write TensorBoard logs to DIR: losses and "
                         "metrics per epoch, the final PR curves, the settings (pip install 'clf-tui[tensorboard]')")
+    _add_lesson_option(parser, "train a lesson's run (clf-tui lessons lists them); options given here override it")
     _add_config_options(parser)
     return parser
 
@@ -75,6 +77,11 @@ def build_eval_parser() -> argparse.ArgumentParser:
                         help="evaluate every row of this .csv / .npz / built-in (default: the run's validation split)")
     parser.add_argument("--target", help="target column of a --data CSV (default: the run's)")
     parser.add_argument("--device", default="cpu", help="auto, cpu, cuda or cuda:N (default: cpu)")
+    parser.add_argument("--cost-fp", type=float, metavar="COST", help="cost of a false positive: with --cost-fn, "
+                        "evaluate at the threshold of least expected cost on these rows instead of --threshold")
+    parser.add_argument("--cost-fn", type=float, metavar="COST", help="cost of a false negative, in --cost-fp's unit")
+    parser.add_argument("--prevalence", type=float, metavar="SHARE", help="share of positives expected in "
+                        "deployment, for the costs (default: the evaluated rows')")
     return parser
 
 
@@ -116,8 +123,38 @@ def build_compare_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", metavar="FILE.csv", help="one row per configuration and seed; the history goes "
                         "beside it in FILE-epochs.csv (default: a new file OUT_DIR/compare-DATASET-TIMESTAMP.csv, "
                         "or ...-TIMESTAMP-2.csv, -3, ... if that is taken)")
+    _add_lesson_option(parser, "compare a lesson's configurations (clf-tui lessons lists them); options given "
+                       "here apply to each")
     _add_field_options(parser)  # the options apply to every configuration
     return parser
+
+
+def build_lessons_parser() -> argparse.ArgumentParser:
+    return _Parser(prog="clf-tui lessons", description="List the lessons: the course's experiments, each a run or a "
+                   "comparison set up in one step with --lesson NAME.")
+
+
+def _add_lesson_option(parser: argparse.ArgumentParser, help_text: str) -> None:
+    parser.add_argument("--lesson", metavar="NAME", help=help_text)
+
+
+def lesson_from_args(args: argparse.Namespace) -> Any:
+    """The lesson that --lesson names, or None without one.
+
+    Raises:
+        UsageError: --lesson beside --config or --resume, which say what to start from too.
+        ConfigError: no lesson has that name (the message lists the names).
+    """
+    name = getattr(args, "lesson", None)
+    if name is None:
+        return None
+    if getattr(args, "config", None):
+        raise UsageError("--lesson and --config both give the settings to start from; give one of them")
+    if getattr(args, "resume", None):
+        raise UsageError("--resume continues a saved run as it was; --lesson does not apply to it")
+    from clf_tui.engine.lessons import lesson
+
+    return lesson(name)
 
 
 def build_datasets_parser() -> argparse.ArgumentParser:
@@ -125,11 +162,24 @@ def build_datasets_parser() -> argparse.ArgumentParser:
 
 
 def config_from_args(args: argparse.Namespace, base: Any = None) -> Any:
-    """RunConfig from --config and --field options (options win)."""
-    from clf_tui.engine.config import FIELDS, RunConfig
+    """RunConfig from --lesson or --config and --field options (options win).
 
+    A --dataset that names a .csv or .npz file is refused first if there is no such file: the config's own
+    check would ask for the target column of a file that is not there.
+    """
+    from clf_tui.engine.config import FIELDS, RunConfig
+    from clf_tui.errors import DataError
+    from clf_tui.files import require_regular_file
+
+    lesson = lesson_from_args(args)
     if base is None:
-        base = RunConfig.load(args.config) if args.config else RunConfig()
+        if lesson is not None and lesson.is_comparison:
+            raise UsageError(f"lesson {lesson.name!r} compares {len(lesson.configs())} configurations: run "
+                             f"clf-tui compare --lesson {lesson.name}")
+        base = lesson.config if lesson is not None else RunConfig.load(args.config) if args.config else RunConfig()
+    dataset = getattr(args, "cfg_dataset", None)
+    if dataset is not None and dataset.lower().endswith((".csv", ".npz")):
+        require_regular_file(dataset, DataError, "data file")
     changes = {
         name: tuple(text) if isinstance(text, list) else RunConfig.parse_field(name, text)
         for name in FIELDS

@@ -1,4 +1,4 @@
-"""The command line: `clf-tui` opens the app; `train`, `eval`, `predict`, `inspect`, `compare` and `datasets` run headless."""
+"""The command line: `clf-tui` opens the app; train, eval, predict, inspect, compare, datasets, lessons run headless."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from typing import NoReturn
 
 from clf_tui.arguments import (
     EXIT_INTERRUPTED, EXIT_USAGE, UsageError, build_compare_parser, build_datasets_parser, build_eval_parser,
-    build_inspect_parser, build_parser, build_predict_parser, build_train_parser, config_from_args,
+    build_inspect_parser, build_lessons_parser, build_parser, build_predict_parser, build_train_parser,
+    config_from_args, lesson_from_args,
 )
 from clf_tui.errors import ClfError
 
-COMMANDS = ("train", "eval", "predict", "inspect", "compare", "datasets")
+COMMANDS = ("train", "eval", "predict", "inspect", "compare", "datasets", "lessons")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -54,7 +55,9 @@ def _run_command(argv: list[str]) -> int:
         if command == "train":
             from clf_tui.commands import train
 
-            return train(build_train_parser().parse_args(argv))
+            args = build_train_parser().parse_args(argv)
+            lesson_from_args(args)  # a lesson beside --resume or --config is refused before a checkpoint is read
+            return train(args)
         if command == "eval":
             from clf_tui.commands import evaluate
 
@@ -69,14 +72,42 @@ def _run_command(argv: list[str]) -> int:
             from clf_tui.compare_command import compare
 
             return compare(build_compare_parser().parse_args(argv))
+        if command == "lessons":
+            from clf_tui.lesson_commands import list_lessons
+
+            build_lessons_parser().parse_args(argv)
+            return list_lessons()
         from clf_tui.commands import list_datasets
 
         build_datasets_parser().parse_args(argv)
         return list_datasets()
     args = build_parser().parse_args(argv)
+    lesson = lesson_from_args(args)
+    if lesson is not None and args.checkpoint:
+        raise UsageError("a checkpoint and --lesson both say what to open; give one of them")
+    config = config_from_args(args, base=None if lesson is None else lesson.config)
+    refusal = _not_a_terminal()
+    if refusal is not None:
+        raise UsageError(refusal)
     from clf_tui.tui.app import run_app
 
-    return run_app(config=config_from_args(args), checkpoint=args.checkpoint)
+    if lesson is not None:
+        return run_app(config=config, checkpoint=args.checkpoint, lesson=lesson)
+    return run_app(config=config, checkpoint=args.checkpoint)
+
+
+def _not_a_terminal() -> str | None:
+    """Why the app cannot run here, if standard input or output is not a terminal: the app would write its
+    screens into a pipe or a file, and wait for keys that never come."""
+    for stream, name in ((sys.stdin, "standard input"), (sys.stdout, "standard output")):
+        try:
+            terminal = stream is not None and stream.isatty()
+        except (ValueError, OSError):  # closed
+            terminal = False
+        if not terminal:
+            return (f"the app needs a terminal, and {name} is not one; to train without a terminal, run clf-tui "
+                    "train with the same options")
+    return None
 
 
 def _not_utf8(argv: Sequence[str]) -> str | None:

@@ -4,15 +4,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import csv
-import io
-import os
-import signal
-import sys
-import time
-from collections.abc import Callable
+import math
 from pathlib import Path
-from types import FrameType
 
 import numpy as np
 from rich.console import Console
@@ -21,15 +14,17 @@ from rich.table import Table
 from clf_tui.arguments import EXIT_INTERRUPTED, EXIT_USAGE, UsageError, config_from_args
 from clf_tui.data_report import data_report
 from clf_tui.engine import ClfError, RunConfig, RunControl, Trainer
-from clf_tui.engine.atomic import FolderInUse, claim_new_folder, folder_lock, write_atomic
 from clf_tui.engine.config import FIELDS
 from clf_tui.engine.distributed import Launch, torchrun_launch
+from clf_tui.engine.costs import Costs
 from clf_tui.engine.events import CheckpointSaved, RunEnded
-from clf_tui.report import cli_console, ProgressPrinter, evaluation_summary
+from clf_tui.engine.headline import estimates, interval_columns
+from clf_tui.evaluation_report import least_cost
+from clf_tui.report import cli_console, ProgressPrinter, evaluation_summary, print_logistic_weights
+from clf_tui.run_command import hold_folder, run_stoppable, write_metrics_csv
 from clf_tui.tensorboard_export import TensorBoardLog, require_tensorboard
 
 RESUME_OVERRIDES = {"epochs", "device"}
-EXIT_DIVERGED = 1
 
 
 def train(args: argparse.Namespace) -> int:
@@ -41,6 +36,11 @@ def train(args: argparse.Namespace) -> int:
     try:
         if args.tensorboard:
             require_tensorboard()
+        folds = _cross_validation(args, launch)
+        if folds is not None:
+            from clf_tui.crossval_command import cross_validate_and_report
+
+            return cross_validate_and_report(args, folds)
         trainer, cfg = _build_trainer(args)
     except (UsageError, ClfError):
         if launch is None or launch.is_main:
@@ -54,6 +54,30 @@ def train(args: argparse.Namespace) -> int:
         return _train_quietly(trainer, cfg)
 
 
+def _cross_validation(args: argparse.Namespace, launch: Launch | None) -> RunConfig | None:
+    """The config of the cross-validation that the options ask for, or None for a single run.
+
+    Raises:
+        UsageError: --folds beside --resume, which continues one saved run; or a cross-validation under
+            torchrun or with --tensorboard, which follow one run.
+    """
+    if args.resume:
+        if args.cfg_folds is not None:
+            raise UsageError("--folds trains a new cross-validation and --resume continues one saved run: give one "
+                             "of them")
+        return None
+    cfg = config_from_args(args)
+    if not cfg.cross_validates:
+        return None
+    if launch is not None:
+        raise UsageError(f"folds = {cfg.folds} trains its folds one after another in one process: run it without "
+                         "torchrun")
+    if args.tensorboard:
+        raise UsageError(f"--tensorboard logs one run, and folds = {cfg.folds} trains {cfg.folds}: leave it out "
+                         "(metrics.csv holds every fold's epochs)")
+    return cfg
+
+
 def _build_trainer(args: argparse.Namespace) -> tuple[Trainer, RunConfig]:
     """A new run from the options, or the run that --resume names, with its configuration."""
     if args.resume:
@@ -61,92 +85,18 @@ def _build_trainer(args: argparse.Namespace) -> tuple[Trainer, RunConfig]:
         if args.config or changed - RESUME_OVERRIDES:
             raise UsageError("--resume continues a saved run as it was: only --epochs and --device may be given")
         trainer = Trainer.from_checkpoint(args.resume, device=args.cfg_device)
+        if trainer.fold is not None:
+            raise UsageError(f"{args.resume} is fold {trainer.fold} of a {trainer.config.folds}-fold "
+                             "cross-validation, which --resume does not continue: train the cross-validation "
+                             "again with the epochs it needs")
         return trainer, config_from_args(args, base=trainer.config)
     cfg = config_from_args(args)
     return Trainer.from_config(cfg), cfg
 
 
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-"""Ctrl-C, kill and a closed terminal (or a scheduler's time limit): each stops the run after its batch."""
-
-
 def _train_and_report(args: argparse.Namespace, trainer: Trainer, cfg: RunConfig, launch: Launch | None) -> int:
-    """Train, show progress and write the files: the only process, or rank 0 of several.
-
-    The first SIGINT (Ctrl-C), SIGTERM or SIGHUP stops the run after its batch; the run still writes
-    its checkpoint and the command its files, and exits with 128 + the signal's number (130, 143,
-    129). A second one aborts at once. A reader of standard output that goes away (``| head``)
-    stops the run the same way, which exits with 141 as a process ended by SIGPIPE would. A run
-    that diverged exits with 1, after writing what it has.
-    """
-    control = RunControl()
-    stopped_by: list[int] = []
-
-    def on_reader_gone() -> None:
-        if not control.stop_requested:
-            stopped_by.append(signal.SIGPIPE)
-            control.stop()
-
-    console = cli_console(file=_WatchedStdout(on_reader_gone))
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        if control.stop_requested:  # a second signal means now
-            raise KeyboardInterrupt
-        stopped_by.append(signum)
-        control.stop()
-        again = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
-        console.print(f"stopping after this batch ({again} again to abort)...")
-
-    # Across processes a stop would land on a different batch in each rank, while DDP keeps
-    # them in step; there the signal reaches every rank through torchrun and ends the run.
-    previous = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
-    if launch is None:
-        for signum in STOP_SIGNALS:
-            signal.signal(signum, on_signal)
-    try:
-        reason = _run_and_report(args, trainer, cfg, control, console)
-    except KeyboardInterrupt:
-        console.print("aborted: the last checkpoint written (if any) is intact")
-        return 128 + (stopped_by[0] if stopped_by else signal.SIGINT)
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-    if stopped_by:
-        return 128 + stopped_by[0]
-    return EXIT_DIVERGED if reason == "diverged" else 0
-
-
-class _WatchedStdout(io.TextIOBase):
-    """Standard output that notices its reader going away: the write that finds the pipe closed sends
-    the rest to /dev/null (so that nothing later fails on it, the interpreter's last flush included)
-    and calls ``on_gone`` once."""
-
-    def __init__(self, on_gone: Callable[[], None]) -> None:
-        super().__init__()
-        self._on_gone = on_gone
-        self._gone = False
-
-    def write(self, text: str) -> int:
-        if not self._gone:
-            try:
-                sys.stdout.write(text)
-                sys.stdout.flush()
-            except BrokenPipeError:
-                self._gone = True
-                devnull = os.open(os.devnull, os.O_WRONLY)
-                os.dup2(devnull, sys.stdout.fileno())
-                os.close(devnull)
-                self._on_gone()
-        return len(text)
-
-    def flush(self) -> None:
-        pass
-
-    def isatty(self) -> bool:
-        return not self._gone and sys.stdout.isatty()
-
-    def fileno(self) -> int:
-        return sys.stdout.fileno()
+    """Train, show progress and write the files: the only process, or rank 0 of several (``run_stoppable``)."""
+    return run_stoppable(lambda control, console: _run_and_report(args, trainer, cfg, control, console), launch)
 
 
 def _run_and_report(args: argparse.Namespace, trainer: Trainer, cfg: RunConfig, control: RunControl,
@@ -159,13 +109,8 @@ def _run_and_report(args: argparse.Namespace, trainer: Trainer, cfg: RunConfig, 
     alone (DATASET-TIMESTAMP-2, -3, ... when another run took that name in the same second).
     """
     data = trainer.data
-    out = Path(args.out) if args.out else claim_new_folder(
-        Path(cfg.out_dir) / f"{Path(data.name).stem}-{time.strftime('%Y%m%d-%H%M%S')}")
     with contextlib.ExitStack() as held:
-        try:
-            held.enter_context(folder_lock(out))
-        except FolderInUse as exc:
-            raise UsageError(f"{exc.message} or give another --out") from None
+        out = hold_folder(held, args, cfg, Path(data.name).stem)
         if data.report is not None:
             console.print(data_report(data.report, short=True))
         config_path = cfg.save(out / "config.toml")
@@ -180,17 +125,28 @@ def _run_and_report(args: argparse.Namespace, trainer: Trainer, cfg: RunConfig, 
                     checkpoint = event.path
                 elif isinstance(event, RunEnded):
                     reason = event.reason
-        metrics_path = write_metrics_csv(out / "metrics.csv", trainer.history_rows())
-
+        rows = trainer.history_rows()
         if trainer.total_epochs > 0:
             y_true, y_prob = trainer.evaluate()
+            rows[-1].update(final_row_intervals(y_true, y_prob, trainer.threshold))
+        metrics_path = write_metrics_csv(out / "metrics.csv", rows)
+
+        if trainer.total_epochs > 0:
             if board is not None:
                 board.write_pr_curves(trainer.total_epochs, y_true, y_prob, data.class_names)
-            console.print(evaluation_summary(y_true, y_prob, trainer.threshold, data.class_names))
+            console.print(evaluation_summary(y_true, y_prob, trainer.threshold, data.class_names,
+                                             temperature=trainer.temperature, costs=trainer.costs))
+            print_logistic_weights(console, trainer)
     console.print(f"checkpoint  {checkpoint}\nconfig      {config_path}\nmetrics     {metrics_path}")
     if board is not None:
         console.print(f"tensorboard {board.log_dir}")
     return reason
+
+
+def final_row_intervals(y_true: np.ndarray, y_prob: np.ndarray, threshold: float) -> dict[str, float]:
+    """The columns metrics.csv's last row adds: the threshold of the final evaluation (the one the summary
+    prints: the weights kept, calibrated) and each headline metric's interval there."""
+    return {"threshold": threshold, **interval_columns(estimates(y_true, y_prob, threshold))}
 
 
 def _train_quietly(trainer: Trainer, cfg: RunConfig) -> int:
@@ -213,6 +169,7 @@ def evaluate(args: argparse.Namespace) -> int:
 
     if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
         raise UsageError(f"--threshold {args.threshold} is invalid: expected a number between 0 and 1")
+    given_costs = _costs_from_args(args)
     y_true = y_prob = None
     if args.data is None:
         trainer = Trainer.from_checkpoint(args.checkpoint, device=args.device)
@@ -231,12 +188,45 @@ def evaluate(args: argparse.Namespace) -> int:
     threshold = trainer.threshold if args.threshold is None else args.threshold
     if y_true is None:
         y_true, y_prob = trainer.evaluate()
+    costs = trainer.costs
+    if given_costs is not None:
+        if y_prob.ndim == 2:
+            raise UsageError(f"--cost-fp and --cost-fn choose the threshold between two classes; this model has "
+                             f"{y_prob.shape[1]}, predicted by the most probable")
+        costs, threshold = given_costs, least_cost(y_true, y_prob, given_costs)
     console = cli_console()
     console.print(f"{args.checkpoint}: epoch {trainer.total_epochs}, evaluated on {source}")
     if y_prob.ndim == 2 and args.threshold is not None:
         console.print("note: --threshold applies to binary tasks; multiclass predictions take the most probable class")
-    console.print(evaluation_summary(y_true, y_prob, threshold, trainer.data.class_names))
+    console.print(evaluation_summary(y_true, y_prob, threshold, trainer.data.class_names,
+                                     temperature=trainer.temperature, costs=costs if y_prob.ndim == 1 else None))
     return 0
+
+
+def _costs_from_args(args: argparse.Namespace) -> Costs | None:
+    """The costs that --cost-fp, --cost-fn and --prevalence give, or None without them.
+
+    Raises:
+        UsageError: one cost without the other, a prevalence without costs, or costs beside --threshold.
+    """
+    if args.cost_fp is None and args.cost_fn is None:
+        if args.prevalence is not None:
+            raise UsageError(f"--prevalence {args.prevalence:g} weighs the costs of errors: give --cost-fp and "
+                             "--cost-fn too")
+        return None
+    if args.cost_fp is None or args.cost_fn is None:
+        given, missing = ("--cost-fp", "--cost-fn") if args.cost_fn is None else ("--cost-fn", "--cost-fp")
+        raise UsageError(f"{given} is given without {missing}: give both costs")
+    if args.threshold is not None:
+        raise UsageError("--threshold and the costs both choose the threshold: give --threshold, or --cost-fp and "
+                         "--cost-fn")
+    for flag, value in (("--cost-fp", args.cost_fp), ("--cost-fn", args.cost_fn)):
+        if not (math.isfinite(value) and value >= 0):
+            raise UsageError(f"{flag} {value:g} is invalid: expected a finite number >= 0")
+    if args.prevalence is not None and not 0 < args.prevalence < 1:
+        raise UsageError(f"--prevalence {args.prevalence:g} is invalid: expected a share of positives between 0 and "
+                         "1, exclusive")
+    return Costs(args.cost_fp, args.cost_fn, args.prevalence)
 
 
 def _csv_rows_evaluated(args: argparse.Namespace) -> tuple[Trainer, np.ndarray, np.ndarray, str]:
@@ -273,15 +263,3 @@ def list_datasets() -> int:
                       entry["description"])
     cli_console().print(table)
     return 0
-
-
-def write_metrics_csv(path: Path, rows: list[dict[str, float | int | None]]) -> Path:
-    """One row per epoch, atomically; columns are the union of the rows' keys in first-seen order."""
-    columns: dict[str, None] = {}
-    for row in rows:
-        columns.update(dict.fromkeys(row))
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(columns) or ["epoch"], lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return write_atomic(path, buffer.getvalue().encode("utf-8"))

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from rich.progress import BarColumn, Progress, TaskID, TextColumn
 
-from clf_tui.arguments import UsageError, config_from_args
-from clf_tui.commands import write_metrics_csv
+from clf_tui.arguments import UsageError, config_from_args, lesson_from_args
+from clf_tui.run_command import write_metrics_csv
 from clf_tui.engine import RunConfig
 from clf_tui.engine.atomic import claim_new_file
 from clf_tui.engine.compare import compare as run_comparison
@@ -21,12 +21,14 @@ BOX_PLOT_WIDTH = 78
 
 
 def compare(args: argparse.Namespace) -> int:
-    """Train every --config (the defaults without one) over --seeds seeds; print the results and write the CSVs.
+    """Train every --config (or the --lesson's configurations; the defaults without either) over --seeds seeds;
+    print the results and write the CSVs.
 
     Ctrl-C ends the command at once (exit code 130) and writes nothing: there is nothing to resume.
     """
-    configs = [config_from_args(args, base=RunConfig.load(path)) for path in args.config or []] or [
-        config_from_args(args, base=RunConfig())]
+    lesson = lesson_from_args(args)
+    bases = list(lesson.configs()) if lesson is not None else [RunConfig.load(path) for path in args.config or []]
+    configs = [config_from_args(args, base=base) for base in bases or [RunConfig()]]
     labels = config_labels(configs)
     # The default name is claimed once there is something to write: a comparison cut short leaves no empty file.
     default_out = Path(configs[0].out_dir) / (

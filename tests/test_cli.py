@@ -77,7 +77,7 @@ def test_eval_prints_metrics_at_the_threshold(tmp_path: Path, capsys) -> None:
     from clf_tui.engine.metrics import BinaryEval
 
     report = BinaryEval(*trainer.evaluate()).at(0.3)
-    assert f"{report.accuracy:.4f}" in printed and f"{report.tp} (" in printed
+    assert f"{report.accuracy:.3f}" in printed and f"{report.tp} (" in printed
     other = write_csv(tmp_path / "other.csv", n=50, seed=1)
     assert main(["eval", str(out / "checkpoint.pt"), "--data", str(other)]) == 0
     assert f"evaluated on {other}, 50 rows" in capsys.readouterr().out
@@ -96,7 +96,7 @@ def test_datasets_lists_every_built_in(capsys) -> None:
         (["train", "--lr", "-1"], "lr = -1.0 is invalid"),
         (["train", "--optimizer", "adagrad"], "optimizer = 'adagrad' is invalid; choose one of"),
         (["train", "--speed", "3"], "unrecognized arguments: --speed"),
-        (["train", "--dataset", "missing.csv", "--target", "y"], "no such file"),
+        (["train", "--dataset", "missing.csv", "--target", "y"], "no such data file"),
         (["train", "--config", "missing.toml"], "no such config file"),
         (["eval", "missing.pt"], "no such checkpoint"),
         (["eval"], "the following arguments are required: checkpoint"),
