@@ -1,7 +1,12 @@
-"""Long runs stay bounded: 5,000 epochs through the app keep its memory within 50 MB of epoch 100's."""
+"""Long runs stay bounded: 5,000 epochs through the app keep its memory within 50 MB of epoch 100's.
+
+Memory is the resident size once the C allocator has handed back the pages it holds free (glibc's
+malloc_trim): without that, what it keeps after a free depends on how the threads interleaved, and so on the
+machine's load (the same run read 13 MB alone and 71 MB beside other work; 13 and 16 MB trimmed)."""
 
 from __future__ import annotations
 
+import ctypes
 import gc
 from pathlib import Path
 
@@ -20,9 +25,22 @@ ALL_EPOCHS = 5_000
 MAX_GROWTH_BYTES = 50 * 2**20
 
 
+def _glibc() -> ctypes.CDLL | None:
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        return libc if hasattr(libc, "malloc_trim") else None
+    except OSError:  # not glibc: the resident size as it is
+        return None
+
+
+LIBC = _glibc()
+
+
 def resident_bytes() -> int:
-    """The process's resident memory after a full garbage collection."""
+    """The process's resident memory after a full garbage collection, the allocator's free pages handed back."""
     gc.collect()
+    if LIBC is not None:
+        LIBC.malloc_trim(0)
     with open("/proc/self/status") as status:
         for line in status:
             if line.startswith("VmRSS:"):
