@@ -73,11 +73,14 @@ class CheckpointSaved:
 
 @dataclass(frozen=True)
 class RunEnded:
-    """Training ended; ``epoch`` is the last finished epoch, ``message`` says what happened in words."""
+    """Training ended; ``epoch`` is the last finished epoch, ``message`` says what happened in words, and
+    ``threshold`` is the threshold of least expected cost that the end of the run chose for the config's costs
+    (None when it chose none)."""
 
     reason: EndReason
     epoch: int
     message: str
+    threshold: float | None = None
 
 
 Event = RunStarted | EpochEnded | EvalReady | TemperatureFitted | CheckpointSaved | RunEnded

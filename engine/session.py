@@ -5,12 +5,15 @@ immutable results: an app never holds the model, and never runs it on its own th
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .atomic import claim_new_folder
 from .comparison import CompareEvent
 from .config import RunConfig
 from .control import RunControl
@@ -22,6 +25,7 @@ from .replay import EpochRecords
 if TYPE_CHECKING:
     from clf_tui.datasets import DataSplit
 
+    from .crossval import CrossValEnded, CrossValEvent
     from .lr_finder import LRFinderResult
     from .parameters import LearnedParameters
     from .summary import ModelSummary
@@ -78,6 +82,18 @@ class RangeTested:
 
     result: LRFinderResult
     epoch: int
+
+
+@dataclass(frozen=True, eq=False)
+class CrossValReady:
+    """A cross-validation's end: how it ended, the folder its fold models went to and the files saved there, and,
+    when every fold finished, the evaluation of the pooled out-of-fold predictions (each row once, predicted by
+    the model that did not train on it)."""
+
+    ended: CrossValEnded
+    folder: str
+    checkpoints: tuple[str, ...]
+    evaluation: Evaluation | None
 
 
 class RunSession:
@@ -207,6 +223,33 @@ class RunSession:
         saved = trainer.save_checkpoint(path)
         return CheckpointSaved(str(saved), trainer.total_epochs)
 
+    # -- cross-validation ---------------------------------------------------------------------
+
+    def cross_validate(self, config: RunConfig, *, control: RunControl) -> Iterator[CrossValEvent | CrossValReady]:
+        """Cross-validate ``config`` (``engine.crossval``), saving each fold's model as ``fold-K.pt`` in a new
+        folder under ``config.out_dir``; its events, less each epoch's evaluation of a fold (the fold's model is
+        never held, and only the pooled predictions are drawn), then a CrossValReady for its CrossValEnded.
+
+        The run held is let go first: each fold builds a model of its own, and none stays to save or draw.
+        A folder nothing was saved in (the data failed to load) is removed again.
+        """
+        from .crossval import CrossValEnded, FoldEnded, cross_validate
+
+        self.trainer, self.records = None, None
+        folder = claim_new_folder(Path(config.out_dir) / f"{Path(config.dataset).stem}-{config.folds}-folds-"
+                                  f"{time.strftime('%Y%m%d-%H%M%S')}")
+        checkpoints: list[str] = []
+        try:
+            for event in cross_validate(config, control=control, checkpoint_dir=folder):
+                if isinstance(event, FoldEnded) and event.checkpoint is not None:
+                    checkpoints.append(event.checkpoint)
+                if isinstance(event, CrossValEnded):
+                    yield CrossValReady(event, str(folder), tuple(checkpoints), _pooled(event))
+                elif not isinstance(event, EvalReady):
+                    yield event
+        finally:
+            _remove_if_empty(folder)
+
     # -- work on models of its own ------------------------------------------------------------
 
     def find_lr(self, config: RunConfig, *, on_held: bool, adopt: bool, control: RunControl) -> Iterator[
@@ -247,3 +290,22 @@ class RunSession:
             raise RuntimeError("no run is open")
         return self.trainer
 
+
+def _pooled(ended: CrossValEnded) -> Evaluation | None:
+    """The out-of-fold predictions evaluated for drawing, with the intervals of their ranking; None without a
+    result."""
+    result = ended.result
+    if result is None:
+        return None
+    # Epoch 0: pooled from every fold's last epoch, they are no one epoch's predictions.
+    evaluation = Evaluation(0, result.y_true, result.y_prob, result.class_names)
+    for positive in [1] if evaluation.is_binary else range(evaluation.n_classes):
+        evaluation.ranking_intervals(positive)
+    return evaluation
+
+
+def _remove_if_empty(folder: Path) -> None:
+    try:
+        folder.rmdir()
+    except OSError:  # it holds fold models (or is gone): keep it as it is
+        pass

@@ -318,15 +318,19 @@ class Trainer:
                 clock.restart()
                 yield CheckpointSaved(str(path), epoch)
         finished = reason != "diverged" or self.total_epochs > start_epoch
+        chosen = None
         if finished and self.config is not None and self.val_loader is not None:
+            costs_before = self.costs
             notes = yield from self.end_of_run()
             message = "; ".join([message, *notes])
+            if self.costs is not costs_before:  # the end of the run weighed the costs and took their threshold
+                chosen = self.threshold
         elif not finished:
             self.temperature = kept_temperature  # the weights are the ones it was fit on
         if checkpoint_path is not None and finished:
             path = self.save_checkpoint(checkpoint_path)
             yield CheckpointSaved(str(path), self.total_epochs)
-        yield RunEnded(reason, self.total_epochs, message)
+        yield RunEnded(reason, self.total_epochs, message, chosen)
 
     def end_of_run(self) -> Generator[Event, None, list[str]]:
         """What the config asks of the end of a run, on the weights it ends with: temperature scaling (yields

@@ -14,20 +14,22 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.events import Resize
 from rich.text import Text
 from textual.geometry import Size
+from textual.markup import escape
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 from textual.worker import WorkerFailed
 
-from clf_tui.engine import ClfError, RunConfig
+from clf_tui.engine import ClfError, ConfigError, RunConfig
 from clf_tui.engine.atomic import write_atomic
 from clf_tui.engine.costs import Costs
+from clf_tui.engine.headline import LABELS
 from clf_tui.engine.lessons import Lesson
 from clf_tui.engine.evaluation import Evaluation
 from clf_tui.engine.metrics import BinaryEval, BinaryReport
 from clf_tui.engine.regions import RegionGrid
 from clf_tui.engine.replay import EpochRecords
-from clf_tui.engine.session import EvaluationReady, OpenedRun
+from clf_tui.engine.session import CrossValReady, EvaluationReady, OpenedRun
 
 from . import formatting, keys, messages
 from .messages import Job
@@ -68,6 +70,9 @@ END_STATES: dict[str, RunState] = {
     "completed": "finished", "early_stopped": "finished", "stopped": "stopped", "diverged": "diverged",
 }
 END_STYLES = {"completed": "bold green", "early_stopped": "bold cyan", "stopped": "bold yellow", "diverged": "bold red"}
+FOLD_METRIC_LABELS = {**LABELS, "val_loss": "val loss", "brier": "Brier", "ece": "ECE", "threshold": "threshold",
+                      "expected_cost": "expected cost", "average_precision": "AP", "balanced_accuracy": "bal. accuracy"}
+"""Short names of the metrics a cross-validation averages over its folds, for lines that fit the log."""
 QUIET_JOBS = (Job.SAVE, Job.REGIONS, Job.SUMMARY, Job.COMPARE)
 CHARTS = ("roc", "pr", "calibration", "cost")
 """The evaluation's charts, in the order v steps through them."""
@@ -121,6 +126,10 @@ class ClfApp(App[int]):
         self._last_checkpoint: Path | None = None
         self._saved_epoch = 0
         """The epoch of the run's last save (or of the checkpoint it was opened from)."""
+        self._fold: messages.FoldStarted | None = None
+        """The fold a cross-validation trains now: its run's events are a fold's, not the app's run's."""
+        self._cross_validated: CrossValReady | None = None
+        """The last cross-validation's end, shown until the next run: where its fold models are."""
         self._runner = Runner()
         self._page_tabs = PageTabs(id="pages")
         self._form = ConfigForm(self._initial_config, id="form")
@@ -239,7 +248,8 @@ class ClfApp(App[int]):
     # -- training ------------------------------------------------------------------
 
     def action_start_training(self) -> None:
-        """Train the form's epochs: continue the current run, or start a new one if the settings changed."""
+        """Train the form's epochs: continue the current run, or start a new one if the settings changed; with
+        folds, cross-validate afresh."""
         if self._busy:  # loading torch, data or a checkpoint, or a run's last moments: start once done
             self._runner.after_current_job(self.action_start_training)
             if self.run_state == "loading":
@@ -247,6 +257,9 @@ class ClfApp(App[int]):
             return
         config = self._read_form()
         if config is None:
+            return
+        if config.cross_validates:  # one new model per fold, never the run held
+            self._start_new_run(config)
             return
         run = self.current_run
         if run is not None and run.config is not None and run.config.replace(epochs=config.epochs) == config:
@@ -271,10 +284,25 @@ class ClfApp(App[int]):
 
     def _start_new_run(self, config: RunConfig) -> None:
         self.current_run = None
+        self._cross_validated = None
         self._clear_evaluations()
+        if config.cross_validates:
+            self._start_cross_validation(config)
+            return
         self._log.add_note("── new run ──", style="dim")
         self._data_summary.show_note("loading the data…")
         self._runner.train(config, new_run=True)
+        self.run_state = "loading"
+
+    def _start_cross_validation(self, config: RunConfig) -> None:
+        """Train a model per fold; the evaluation then shows every row's prediction by the model that did not
+        train on it. No run is held meanwhile or after: the fold models are files."""
+        self._log.add_note(f"── cross-validation: {config.folds} stratified folds of {Path(config.dataset).name} ──",
+                           style="dim")
+        self._data_summary.show_note(f"cross-validating over {config.folds} folds: each fold fits its preprocessing "
+                                     "on its own training rows")
+        self._status.set_run(self._status.device, config, config.dataset, 0)
+        self._runner.cross_validate(config)
         self.run_state = "loading"
 
     def action_stop_training(self) -> None:
@@ -310,6 +338,8 @@ class ClfApp(App[int]):
         except ClfError as error:  # the form marks the field and says why, under it; no toast to cover either
             self._status.problem = f"Fix the configuration: {error.message}"
             self.action_show_page("config")
+            if isinstance(error, ConfigError) and self._form.query(f"#field-{error.field}"):
+                self._form.focus_field(error.field)
             return None
 
     # -- the runner's results -------------------------------------------------------------
@@ -352,11 +382,9 @@ class ClfApp(App[int]):
     def _run_started(self, message: messages.RunStarted) -> None:
         event = message.event
         last = event.start_epoch + event.n_epochs
-        self._log.add_note(
-            f"training on {event.device} ({event.device_note}): epochs {event.start_epoch + 1}–{last}, "
-            f"{event.n_train} training / {event.n_val} validation rows",
-            style="bold",
-        )
+        rows = "" if self._fold is not None else f", {event.n_train} training / {event.n_val} validation rows"
+        self._log.add_note(f"training on {event.device} ({event.device_note}): epochs {event.start_epoch + 1}–{last}"
+                           f"{rows}", style="bold")
         self._log.set_header(event.task == "binary")
         self._status.run_started(event)
         self.run_state = "training"
@@ -395,17 +423,64 @@ class ClfApp(App[int]):
     def _checkpoint_saved(self, message: messages.CheckpointSaved) -> None:
         event = message.event
         self._last_checkpoint = Path(event.path)
-        self._saved_epoch = event.epoch
         self._log.add_note(f"saved {event.path} (epoch {event.epoch})", style="bold")
+        if self._fold is not None:  # a fold's model: the cross-validation's end says where they all are
+            return
+        self._saved_epoch = event.epoch
         self.notify(f"{event.path} (epoch {event.epoch})", title="Checkpoint saved", markup=False)
 
     @on(messages.RunEnded)
     def _run_ended(self, message: messages.RunEnded) -> None:
         event = message.event
+        if self._fold is not None:  # a fold's end: FoldEnded tells it, with the fold's scores
+            return
         self._log.add_note(event.message, style=END_STYLES[event.reason])
+        if event.threshold is not None:  # the run's costs chose it: the threshold a save keeps
+            self._set_threshold(event.threshold)
         if event.reason == "diverged":
             self.notify(event.message, title="Training diverged", severity="error", timeout=12, markup=False)
         self.run_state = END_STATES[event.reason]
+
+    @on(messages.FoldStarted)
+    def _fold_started(self, message: messages.FoldStarted) -> None:
+        """A fold's run follows: its curves take the loss chart's place."""
+        event = message.event
+        self._fold = message
+        self._loss_chart.clear()
+        self._status.fold_started(event.fold, event.n_folds)
+        self._log.add_note(f"fold {event.fold}/{event.n_folds}: {event.n_train} training rows, {event.n_val} "
+                           "validation rows", style="bold")
+
+    @on(messages.FoldEnded)
+    def _fold_ended(self, message: messages.FoldEnded) -> None:
+        event = message.event
+        how = {"completed": "", "early_stopped": "stopped early after "}.get(event.reason, f"{event.reason} after ")
+        # No scores when stopped before its first epoch.
+        scores = [f"{FOLD_METRIC_LABELS[name]} {formatting.rate(event.metrics[name])}"
+                  for name in ("accuracy", "auroc", "macro_f1") if name in event.metrics]
+        self._log.add_note(f"fold {event.fold}/{event.n_folds}: " + ", ".join([f"{how}{event.epoch} epochs", *scores]),
+                           style=END_STYLES[event.reason])
+
+    @on(messages.CrossValEnded)
+    def _cross_validation_ended(self, message: messages.CrossValEnded) -> None:
+        """Each metric's mean ± std over the folds and the pooled scores in the log; the pooled out-of-fold
+        predictions on the evaluation page, where the threshold keys sweep them as they do a run's."""
+        ready = message.ready
+        ended, result, evaluation = ready.ended, ready.ended.result, ready.evaluation
+        self._fold = None
+        self._cross_validated = ready
+        if result is None or evaluation is None:
+            self._log.add_note(ended.message, style=END_STYLES[ended.reason])
+        else:
+            self._log.add_note(f"{ended.message}; mean ± std:", style=END_STYLES[ended.reason])
+            for line in _crossval_lines(result.mean, result.std, result.out_of_fold):
+                self._log.add_note(line, style="bold" if line.startswith("out of fold") else "")
+            self._show_evaluation(evaluation, None, None,
+                                  f"out of fold, {result.n_folds} folds of {len(result.y_true)} rows")
+        self._data_summary.show_note(f"{ended.message}\nfold models: {ready.folder}")
+        if ended.reason == "diverged":
+            self.notify(ended.message, title="Cross-validation diverged", severity="error", timeout=12, markup=False)
+        self.run_state = END_STATES[ended.reason]
 
     @on(messages.JobEnded)
     def _job_ended(self, message: messages.JobEnded) -> None:
@@ -425,8 +500,11 @@ class ClfApp(App[int]):
     def _run_job_ended(self, message: messages.JobEnded) -> None:
         """Leave the loading state and say what was opened. A failure leaves the run as it was; with no run, a
         checkpoint that could not be opened gives way to the configured data."""
-        if (message.job is not Job.TRAIN or message.failed) and self.run_state in ("loading", "training", "paused"):
+        training = message.job in (Job.TRAIN, Job.CROSS_VALIDATE)
+        if (not training or message.failed) and self.run_state in ("loading", "training", "paused"):
             self.run_state = "idle"
+        if message.job is Job.CROSS_VALIDATE:
+            self._fold = None
         if message.failed:
             if self.current_run is None and message.job is Job.RESTORE:
                 self.run_state = "loading"
@@ -620,12 +698,26 @@ class ClfApp(App[int]):
 
     def action_save_checkpoint(self) -> None:
         run = self.current_run
+        if run is None and self._cross_validated is not None and not self._busy:
+            self._tell_fold_models(self._cross_validated)
+            return
         if run is None or self._busy:
             reason = self._busy_reason() if self._busy else "There is no run yet."
             self.notify(reason, title="Cannot save now", severity="warning")
             return
         self.push_screen(PathPrompt("Save checkpoint", str(self._default_checkpoint()), must_exist=False),
                          self._save_to)
+
+    def _tell_fold_models(self, ready: CrossValReady) -> None:
+        """A cross-validation leaves no one model to save: say where cross_validate saved each fold's."""
+        saved = [Path(path).name for path in ready.checkpoints]
+        if not saved:
+            self.notify("The cross-validation ended before any fold's model was saved: there is nothing to save.",
+                        title="Fold models", severity="warning")
+            return
+        files = f"{saved[0]} is" if len(saved) == 1 else f"{saved[0]} to {saved[-1]} are"
+        self.notify(f"A cross-validation has no single model to save: {files} in {ready.folder}; ctrl+o opens one.",
+                    title="Fold models", timeout=12, markup=False)
 
     def _default_checkpoint(self) -> Path:
         run = self.current_run
@@ -759,6 +851,10 @@ class ClfApp(App[int]):
     def action_drilldown(self) -> None:
         """The rows behind each cell of the evaluation shown; it only reads, so it opens while training too."""
         evaluation = self._current_evaluation()
+        if evaluation is not None and self.current_run is None and self._cross_validated is not None:
+            self.notify("The drill-down lists a run's validation rows; these predictions come from one model per "
+                        "fold: open a fold's model (ctrl+o) to drill into it.", severity="warning")
+            return
         if evaluation is None or self.current_run is None:
             return
         self.push_screen(DrillDownScreen(evaluation, self.threshold, self.current_run.data))
@@ -849,9 +945,20 @@ class ClfApp(App[int]):
         for binding in self.BINDINGS:
             if self.check_action(binding.action.partition("(")[0], ()) is not False:
                 yield SystemCommand(
-                    binding.description, f"{binding.tooltip} [{self.get_key_display(binding)}]",
+                    binding.description, escape(f"{binding.tooltip} [{self.get_key_display(binding)}]"),
                     partial(self.run_action, binding.action),
                 )
+
+
+def _crossval_lines(mean: dict[str, float], std: dict[str, float], out_of_fold: dict[str, float]) -> list[str]:
+    """A cross-validation's summary for the log: each metric's mean ± std over the folds, two to a line so that
+    they fit the log pane beside the epochs, then the scores of the pooled out-of-fold predictions."""
+    cells = [f"{FOLD_METRIC_LABELS.get(name, name):<13} {formatting.rate(value)} ± {formatting.rate(std[name])}"
+             for name, value in mean.items()]
+    pairs = ["   ".join(cells[at:at + 2]) for at in range(0, len(cells), 2)]
+    pooled = ", ".join(f"{FOLD_METRIC_LABELS.get(name, name)} {formatting.rate(value)}"
+                       for name, value in out_of_fold.items())
+    return [*pairs, f"out of fold: {pooled}"]
 
 
 def run_app(config: RunConfig | None = None, checkpoint: str | None = None, lesson: Lesson | None = None) -> int:

@@ -39,9 +39,15 @@ def duration(seconds: float) -> str:
 
 
 def threshold(value: float) -> str:
-    """A decision threshold: two decimals when that is exact, four otherwise."""
+    """A decision threshold: two decimals when that is exact, four otherwise, and as many as it takes to differ
+    from 0 or 1 when four would not (a threshold of least cost below the lowest score but one: 0.0000312)."""
     short = f"{value:.2f}"
-    return short if abs(float(short) - value) < 5e-7 else f"{value:.4f}"
+    if abs(float(short) - value) < 5e-7:
+        return short
+    four = f"{value:.4f}"
+    if float(four) not in (0.0, 1.0):
+        return four
+    return f"{value:.10f}".rstrip("0") if 1e-10 < value < 1 - 1e-10 else f"{value:.3g}"
 
 
 def byte_size(n_bytes: int) -> str:

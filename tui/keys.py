@@ -114,7 +114,9 @@ training) are drawn by class. Other data has no map, and the pane says why.
 to the first and [b]>[/b] back to the latest. The matrix, curves, probabilities and regions show that epoch; \
 the loss chart marks it.
 
-[b]Layout.[/b] From 120 x 36 every pane is visible; below that, [b]1[/b] to [b]4[/b] switch \
-pages. [b]e[/b] moves to the form (Tab between fields, Escape to leave); a refused value says why \
-under the form. [b]ctrl+p[/b] searches every command.
+[b]Layout.[/b] From 160 x 48 every pane is visible; below that, [b]1[/b] to [b]4[/b] switch \
+pages, each giving its charts the room, and [b]v[/b] steps the evaluation page's chart through ROC, PR, \
+calibration and expected cost. Below 60 x 18 the screen says how large it must be. [b]e[/b] moves to \
+the form (Tab between fields, Escape to leave); a refused value says why under its field. [b]ctrl+p[/b] \
+searches every command.
 """

@@ -3,6 +3,7 @@ events, never a trainer or a tensor."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING
@@ -10,8 +11,10 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 from clf_tui.engine import events
+from clf_tui.engine.session import CrossValReady
 
 if TYPE_CHECKING:
+    from clf_tui.engine import crossval
     from clf_tui.engine.comparison import CompareEvent
     from clf_tui.engine.session import EvaluationReady, OpenedRun, RangeTested, RegionsReady
     from clf_tui.engine.parameters import LearnedParameters
@@ -29,6 +32,7 @@ class Job(Enum):
     REGIONS = "regions"
     SUMMARY = "summary"
     COMPARE = "compare"
+    CROSS_VALIDATE = "cross_validate"
 
 
 @dataclass
@@ -93,6 +97,28 @@ class RunEnded(Message):
 
 
 @dataclass
+class FoldStarted(Message):
+    """A fold of a cross-validation began; its run's events follow (RunStarted, EpochsEnded, ..., RunEnded)."""
+
+    event: crossval.FoldStarted
+
+
+@dataclass
+class FoldEnded(Message):
+    """A fold's run ended; its metrics on its validation rows, and the file its model was saved to."""
+
+    event: crossval.FoldEnded
+
+
+@dataclass
+class CrossValEnded(Message):
+    """A cross-validation ended: with the evaluation of its pooled out-of-fold predictions, or (stopped,
+    diverged) without one; and where its fold models are."""
+
+    ready: CrossValReady
+
+
+@dataclass
 class RangeTestEnded(Message):
     """A learning-rate range test ended; the run it ran on (if any) is as it was before."""
 
@@ -131,9 +157,21 @@ _WRAPPERS: dict[type, type[Message]] = {
     events.TemperatureFitted: TemperatureFitted,
     events.CheckpointSaved: CheckpointSaved,
     events.RunEnded: RunEnded,
+    CrossValReady: CrossValEnded,
 }
 
 
-def wrap(event: events.RunStarted | events.TemperatureFitted | events.CheckpointSaved | events.RunEnded) -> Message:
+def wrap(event: events.RunStarted | events.TemperatureFitted | events.CheckpointSaved | events.RunEnded
+         | crossval.FoldStarted | crossval.FoldEnded | CrossValReady) -> Message:
     """The message that carries ``event``."""
-    return _WRAPPERS[type(event)](event)
+    wrapper = _WRAPPERS.get(type(event)) or _fold_wrappers()[type(event)]
+    return wrapper(event)
+
+
+@functools.cache
+def _fold_wrappers() -> dict[type, type[Message]]:
+    """The wrappers of a fold's start and end, whose module loads torch: imported by the first worker that
+    cross-validates, as the app loads the engine only in workers."""
+    from clf_tui.engine.crossval import FoldEnded as FoldEndedEvent, FoldStarted as FoldStartedEvent
+
+    return {FoldStartedEvent: FoldStarted, FoldEndedEvent: FoldEnded}

@@ -12,7 +12,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.message import Message
@@ -28,6 +28,10 @@ from clf_tui.engine.session import OpenedRun, RunSession
 
 from . import messages
 from .messages import Job
+
+if TYPE_CHECKING:
+    from clf_tui.engine.crossval import FoldEnded, FoldStarted
+    from clf_tui.engine.session import CrossValReady
 
 LANE = "run"
 """The group of the jobs that use the session's model: one at a time."""
@@ -49,12 +53,13 @@ FAILURE_TITLES = {
     Job.REGIONS: "Could not draw the decision regions",
     Job.SUMMARY: "Could not summarise the model",
     Job.COMPARE: "Comparison failed",
+    Job.CROSS_VALIDATE: "Cross-validation failed",
 }
 
 
 class Runner(Widget):
-    """Runs the session's work (build, restore, train, range-test, save, regions, summary, compare) in thread
-    workers and posts its results to the app as messages.
+    """Runs the session's work (build, restore, train, cross-validate, range-test, save, regions, summary,
+    compare) in thread workers and posts its results to the app as messages.
 
     Workers never touch widgets. The jobs that use the session's model run one at a time (the ``run``
     lane, ``busy`` while one is at work); a comparison trains models of its own in a lane of its own. A
@@ -111,6 +116,23 @@ class Runner(Widget):
                 held.post()
 
         self._start(Job.TRAIN, train)
+
+    def cross_validate(self, config: RunConfig) -> None:
+        """Cross-validate ``config`` (``RunSession.cross_validate``): each fold's run posted as a run's is, between
+        its FoldStarted and FoldEnded; paused and stopped as a run is."""
+
+        def cross_validate() -> None:
+            held = _HeldEvents(self.app.post_message, self.session)
+            control = _PostingControl(held, stop_event=get_current_worker().cancelled_event)
+            self._control = control
+            try:
+                for item in self.session.cross_validate(config, control=control):
+                    _freeze_loaded_objects()  # the first event comes once the engine and the data are loaded
+                    held.add(item)
+            finally:  # a failing fold still shows the epochs it finished
+                held.post()
+
+        self._start(Job.CROSS_VALIDATE, cross_validate)
 
     def find_lr(self, config: RunConfig, *, on_held: bool, adopt: bool) -> None:
         """The learning-rate range test (``RunSession.find_lr``)."""
@@ -288,7 +310,7 @@ class _HeldEvents:
         self._evaluation: EvalReady | None = None
         self._epochs_at = self._evaluation_at = -math.inf
 
-    def add(self, event: Event) -> None:
+    def add(self, event: Event | FoldStarted | FoldEnded | CrossValReady) -> None:
         if isinstance(event, EpochEnded):
             self._epochs.append(event)
             if time.monotonic() - self._epochs_at >= EPOCHS_INTERVAL_S:

@@ -15,7 +15,6 @@ from typing import Any
 
 from textual.content import Content
 from textual_plotext import PlotextPlot
-from textual_plotext.plotext import uncolorize
 
 from clf_tui.engine import RunConfig
 
@@ -24,6 +23,7 @@ from .widgets.confusion_matrix_view import ConfusionMatrixView
 from .widgets.curve_chart import CurveChart
 from .widgets.evaluation_panel import EvaluationPanel
 from .widgets.loss_chart import LossChart
+from .widgets.plain_chart import figure_text
 from .widgets.region_map import RegionMap
 
 WIDTH = 80
@@ -33,10 +33,11 @@ CURVE_GAP = 2
 
 
 def chart_text(chart: PlotextPlot, width: int, height: int) -> str:
-    """``chart`` drawn at ``width`` x ``height`` as plain text; the chart on screen is left as it was."""
-    figure = copy.deepcopy(chart.plt)
-    figure.plotsize(width, height)
-    return "\n".join(line.rstrip() for line in uncolorize(figure.build()).splitlines())
+    """``chart`` drawn at ``width`` x ``height`` as plain text; the chart on screen is left as it was. A chart
+    whose series differ only in colour on screen draws them in other glyphs (``plain_text``)."""
+    if isinstance(chart, (LossChart, CurveChart)):
+        return chart.plain_text(width, height)
+    return figure_text(copy.deepcopy(chart.plt), width, height)
 
 
 def settings_line(config: RunConfig) -> str:

@@ -37,7 +37,8 @@ from clf_tui.tui.widgets.config_form import ConfigForm
 from clf_tui.tui.widgets.confusion_matrix_view import ConfusionMatrixView
 from clf_tui.tui.widgets.evaluation_panel import EvaluationPanel
 from clf_tui.tui.widgets.loss_chart import LossChart
-from tests.tui.conftest import WIDE, error_messages, notifications, train, trainer_of, wait_ready, wait_until
+from clf_tui.tui.widgets.status_bar import StatusBar
+from tests.tui.conftest import WIDE, notifications, train, trainer_of, wait_ready, wait_until
 
 QUIT_KEYS = ("q", "ctrl+q")
 APP_KEYS = sorted({key for binding in BINDINGS for key in binding.key.split(",")} - set(QUIT_KEYS))
@@ -196,7 +197,7 @@ async def assert_a_garbled_form_is_refused_with_its_reason(pilot: Pilot) -> None
         app.query_one(ConfigForm).read_config()
     except ConfigError as error:
         await pilot.press("s")
-        assert error.message in error_messages(app)
+        assert error.message in app.query_one(StatusBar).problem  # in the status line, under no notification
         assert app.run_state not in ("training", "loading")
 
 
@@ -234,8 +235,9 @@ async def test_text_with_brackets_is_shown_as_typed_not_read_as_markup() -> None
         assert MARKUP in str(app.screen.query_one("#path-note", Static).render())
         await pilot.press("escape")
         app.query_one("#field-lr", Input).value = MARKUP
-        await pilot.press("s")  # refused: the form's error line and the notification quote it
-        assert any(MARKUP in message for message in error_messages(app))
+        await pilot.press("s")  # refused: the form's error line and the status line quote it
+        assert MARKUP in app.query_one(StatusBar).problem
+        assert MARKUP in str(app.screen.query_one("#form-error", Static).render())
         await pilot.pause(0.1)
         assert_alive(app)
 

@@ -15,6 +15,8 @@ from clf_tui.engine.config import CHOICES, FIELDS
 from clf_tui.errors import ConfigError
 from clf_tui.tui.widgets.config_form import FORM_FIELDS, FORM_GROUPS, ROLE_FIELDS, ConfigForm, in_labels, label
 
+from .conftest import wait_until
+
 PANE_WIDTH = 34
 """The configuration pane's width in the wide layout, border and padding included."""
 
@@ -185,7 +187,8 @@ async def test_the_focused_field_shows_its_help_under_it() -> None:
         await pilot.pause()
         assert help_line.display and rendered(help_line) == FIELDS["momentum"].metadata["help"]
         assert help_line.region.y == form.query_one("#row-momentum").region.bottom
-        assert help_line.region.bottom <= app.query_one("#config").region.bottom  # scrolled into sight
+        # Scrolled into sight: the scroll follows a refresh, which a busy machine may take a few frames to reach.
+        await wait_until(pilot, lambda: help_line.region.bottom <= app.query_one("#config").region.bottom)
         form.focus_field("cost_fn")
         await pilot.pause()
         assert rendered(help_line) == "cost of a false negative, in false positive cost's unit"

@@ -13,7 +13,7 @@ from clf_tui.tui.app import ClfApp
 from clf_tui.tui.keys import BINDINGS
 from clf_tui.tui.screens.help import COMMANDS, TOPICS, HelpScreen, topic
 
-from .conftest import WIDE, train, wait_until
+from .conftest import WIDE, train, wait_ready, wait_until
 
 
 def test_every_binding_has_a_description_an_explanation_and_a_unique_id() -> None:
@@ -74,6 +74,35 @@ async def test_the_command_palette_runs_a_binding_by_name(moons: RunConfig) -> N
         options = app.screen.query_one(OptionList)
         # The palette searches in a worker of its own: wait for its answer to the whole query.
         await wait_until(pilot, lambda: options.option_count > 0 and "Max F1" in str(options.get_option_at_index(0).prompt))
+        assert "[f]" in str(options.get_option_at_index(0).prompt)  # each command shows its key
         await pilot.press("enter")
         await pilot.pause()
         assert app.threshold == app.query_one("EvaluationPanel").binary.best_f1()
+
+
+def footer_actions(app: ClfApp) -> set[str]:
+    """The actions whose keys the footer shows now (each a FooterKey widget: queried by its type's name)."""
+    return {key.action for key in app.query("FooterKey")}
+
+
+async def test_the_footer_shows_the_keys_of_the_page_and_the_state() -> None:
+    app = ClfApp(RunConfig(dataset="moons", n_samples=400, epochs=100_000, device="cpu"))  # ends by the stop
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_ready(pilot)
+        await pilot.press("2")
+        await pilot.pause()
+        idle = footer_actions(app)
+        assert "start_training" in idle and "stop_training" not in idle
+        assert "nudge_threshold(-0.01)" not in idle  # the threshold acts on the evaluation page
+        await pilot.press("s")
+        await wait_until(pilot, lambda: app.run_state == "training")
+        await pilot.pause()
+        training = footer_actions(app)
+        assert {"stop_training", "pause"} <= training and "start_training" not in training
+        await pilot.press("3")
+        await pilot.pause()
+        assert {"nudge_threshold(-0.01)", "snap_threshold('f1')", "cycle_chart"} <= footer_actions(app)
+        await pilot.press("s")
+        await wait_until(pilot, lambda: app.run_state == "stopped")
+        await pilot.pause()
+        assert "start_training" in footer_actions(app)

@@ -25,8 +25,12 @@ CHART_OVERHEAD = 4
 """Rows of a plotext chart that hold no plot: the frame's top, the x axis, its ticks' labels and its name."""
 
 
+CHARTS_BY_V = ("#calibration", "#cost")
+"""The evaluation charts that show only when v chooses them."""
+
+
 def visible_regions(app: ClfApp) -> dict[str, Region]:
-    return {pane: app.query_one(pane).region for pane in PANES if app.query_one(pane).region.area}
+    return {pane: app.query_one(pane).region for pane in PANES + CHARTS_BY_V if app.query_one(pane).region.area}
 
 
 def plot_rows(chart: Widget) -> int:
@@ -67,6 +71,8 @@ async def test_below_160x48_the_keys_switch_pages_that_give_their_charts_room(da
             await pilot.press(key)
             regions = visible_regions(app)
             expected = PAGE_PANES[page] | ({"#pr"} if page == "evaluation" and size == (120, 36) else set())
+            if page == "evaluation" and dataset == "digits" and size == (80, 24):
+                expected -= {"#probability"}  # the ten-class matrix and its rates leave it no room
             assert set(regions) == expected | {"#status"}, page
             assert_fit_without_overlap(app, regions)
         await pilot.press("2")
@@ -76,15 +82,15 @@ async def test_below_160x48_the_keys_switch_pages_that_give_their_charts_room(da
             assert plot_rows(app.query_one(curve)) >= (8 if size == (120, 36) else 12), curve
 
 
-async def test_at_80x24_v_switches_the_evaluation_page_between_roc_and_pr(moons: RunConfig) -> None:
+async def test_at_80x24_v_steps_the_evaluation_page_through_roc_pr_calibration_and_cost(moons: RunConfig) -> None:
     app = ClfApp(moons)
     async with app.run_test(size=(80, 24)) as pilot:
         await train(pilot)
-        await pilot.press("3", "v")
-        assert set(visible_regions(app)) == {"#confusion", "#pr", "#probability", "#status"}
-        assert plot_rows(app.query_one("#pr")) >= 12
-        await pilot.press("v")
-        assert set(visible_regions(app)) == {"#confusion", "#roc", "#probability", "#status"}
+        await pilot.press("3")
+        for chart in ("#pr", "#calibration", "#cost", "#roc"):
+            await pilot.press("v")
+            assert set(visible_regions(app)) == {"#confusion", chart, "#probability", "#status"}
+            assert plot_rows(app.query_one(chart)) >= 12, chart
 
 
 async def test_resizing_switches_between_the_layouts(moons: RunConfig) -> None:
@@ -113,3 +119,18 @@ async def test_below_the_smallest_size_one_line_says_how_large_the_terminal_must
         await pilot.resize_terminal(80, 24)
         await pilot.pause()
         assert not message.region.area and "#status" in visible_regions(app)
+
+
+async def test_the_probabilities_left_out_beside_a_ten_class_matrix_come_back_when_the_terminal_grows() -> None:
+    app = ClfApp(RunConfig(dataset="digits", n_samples=200, epochs=2, device="cpu"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await train(pilot)
+        await pilot.press("3")
+        await pilot.pause()
+        assert "#probability" not in visible_regions(app)
+        await pilot.resize_terminal(120, 36)
+        await pilot.pause()
+        await pilot.pause()
+        regions = visible_regions(app)
+        assert "#probability" in regions and regions["#probability"].height >= 5
+        assert_fit_without_overlap(app, regions)

@@ -59,7 +59,7 @@ async def test_x_saves_the_charts_and_the_engines_counts_at_the_apps_threshold(
     async with app.run_test(size=COMPACT) as pilot:
         await wait_ready(pilot)
         await train(pilot)
-        await pilot.press("right", "right", "right")
+        await pilot.press("3", "right", "right", "right")
         await pilot.press("x")
         prompt = app.screen
         assert isinstance(prompt, PathPrompt)
@@ -84,7 +84,11 @@ async def test_x_saves_the_charts_and_the_engines_counts_at_the_apps_threshold(
         assert re.search(rf"F1\s+{formatting.rate(report.f1)}", text)
         assert f"ROC: TPR by FPR · AUROC {formatting.rate(evaluation.auroc)}" in text
         assert f"PR: precision by recall · AP {formatting.rate(evaluation.average_precision)}" in text
-        assert "loss (train, val) per epoch" in text and "train" in text and "val" in text
+        assert "loss (train, val) per epoch" in text
+        # Without colour the two losses differ in their glyphs: validation's x, training's braille dots.
+        loss_chart = text[text.index("loss (train, val) per epoch"):text.index("ROC: TPR by FPR")]
+        assert re.search(r"x+ val", loss_chart) and re.search(r"[\u2801-\u28ff]+ train", loss_chart)
+        assert sum(line.count("x") for line in loss_chart.splitlines()[2:-3]) >= moons.epochs - 1
         for labels in (r"epoch", r"FPR\s+recall"):  # the x axes: the loss chart's, then ROC's and PR's side by side
             assert re.search(rf"^\s+{labels}$", text, flags=re.MULTILINE), labels
         assert "●" in text  # the operating point on the curves
@@ -107,7 +111,7 @@ async def test_a_multiclass_view_names_the_class_against_the_rest(tmp_path: Path
     async with app.run_test(size=COMPACT) as pilot:
         await wait_ready(pilot)
         await train(pilot)
-        await pilot.press("right_square_bracket")
+        await pilot.press("3", "right_square_bracket")  # the class keys act where the evaluation shows
         await export(pilot, tmp_path / "iris.txt")
         text = (tmp_path / "iris.txt").read_text(encoding="utf-8")
 

@@ -8,7 +8,6 @@ from textual.binding import Binding
 from textual.containers import Container, Grid, VerticalScroll
 from textual.events import Resize
 from textual.geometry import Size
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, ProgressBar, Static
 
 from clf_tui.engine import ClfError, RunConfig
@@ -22,6 +21,7 @@ from ..messages import Job
 from ..runner import Runner
 from ..widgets.box_plot_view import BoxPlotView
 from ..widgets.compare_chart import CompareChart
+from .dialog import Dialog
 
 WIDE = Size(120, 36)
 """From this terminal size the results sit side by side; below it they stack and the screen scrolls."""
@@ -40,7 +40,7 @@ def describe(cfg: RunConfig) -> str:
             f"{cfg.epochs} epochs · seed {cfg.seed}")
 
 
-class CompareScreen(ModalScreen[None]):
+class CompareScreen(Dialog[None]):
     """Compares runs without touching the app's run: the runner's compare job builds, trains and discards the models.
 
     Each configuration's seeds train as one batched model (``clf_tui.engine.compare``);

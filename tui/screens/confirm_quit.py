@@ -7,13 +7,14 @@ from typing import Literal
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
+
+from .dialog import Dialog
 
 Answer = Literal["save", "leave"]
 
 
-class ConfirmQuit(ModalScreen[Answer | None]):
+class ConfirmQuit(Dialog[Answer | None]):
     """Dismissed with "save" (save the run, then leave), "leave" (stop it if it trains, and leave without saving)
     or None (stay). ``leaving`` names what leaving does ("quit", "start over")."""
 

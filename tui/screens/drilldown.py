@@ -8,17 +8,17 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from clf_tui.datasets.record import DataSplit, Scaler
 from clf_tui.engine.drilldown import CellSamples, ConfusedPair, DrillDown
+from clf_tui.engine.evaluation import Evaluation
 
 from .. import formatting
-from clf_tui.engine.evaluation import Evaluation
 from ..widgets.cell_picker import CellPicker
 from ..widgets.sample_table import SampleTable
+from .dialog import Dialog
 
 MAX_ROWS = 200
 """A cell lists at most this many rows, those of highest log loss; its count says how many it holds."""
@@ -26,7 +26,7 @@ MAX_DECIMALS = 6
 """A feature column shows at most this many decimals (its values to six significant digits, or 1e-6)."""
 
 
-class DrillDownScreen(ModalScreen[None]):
+class DrillDownScreen(Dialog[None]):
     """Walks the cells of one Evaluation's confusion matrix and lists each cell's rows.
 
     Binary tasks are counted at ``threshold``, multiclass ones by argmax, exactly as the engine

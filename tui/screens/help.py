@@ -11,8 +11,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.events import Resize
-from textual.screen import ModalScreen
 from textual.widgets import Static
+
+from .dialog import Dialog
 
 TOPICS = ("training", "threshold", "classes", "pages", "replay", "regions", "checkpoints", "tools", "app")
 """The topics in the order the help lists them."""
@@ -45,7 +46,7 @@ def columns_for(width: int) -> int:
     return max(1, min(MAX_COLUMNS, (min(width, MAX_WIDTH) - FRAME_WIDTH) // COLUMN_MIN_WIDTH))
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(Dialog[None]):
     """Lists ``bindings`` by topic (each key with its name and full explanation) above ``notes`` (Textual markup)."""
 
     DEFAULT_CSS = """

@@ -7,14 +7,15 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from clf_tui.engine.lessons import LESSONS, Lesson
 
+from .dialog import Dialog
 
-class LessonPicker(ModalScreen[Lesson | None]):
+
+class LessonPicker(Dialog[Lesson | None]):
     """Dismissed with the lesson chosen (Enter), or None (Escape); the highlighted one's text shows below."""
 
     AUTO_FOCUS = "#lessons"

@@ -8,17 +8,17 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from .. import formatting
 from ..widgets.lr_finder_chart import LRFinderChart
+from .dialog import Dialog
 
 if TYPE_CHECKING:
     from clf_tui.engine.lr_finder import LRFinderResult  # imports torch, which the app loads only in its first worker
 
 
-class LRFinderScreen(ModalScreen[float | None]):
+class LRFinderScreen(Dialog[float | None]):
     """Shows an ``LRFinderResult``; dismissed with the suggested rate (two significant digits) to apply
     it, or with None to close."""
 

@@ -10,18 +10,18 @@ from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from .. import formatting
 from ..widgets.parameters_view import parameters_view
+from .dialog import Dialog
 
 if TYPE_CHECKING:
     from clf_tui.engine.parameters import LearnedParameters
     from clf_tui.engine.summary import ModelSummary  # imports torch, which the app loads only in its first worker
 
 
-class ModelSummaryScreen(ModalScreen[None]):
+class ModelSummaryScreen(Dialog[None]):
     """Shows a ``ModelSummary`` of the run's model and its ``LearnedParameters`` (the boundary at ``threshold``)."""
 
     AUTO_FOCUS = "#summary-body"  # so the arrow keys scroll a long model

@@ -10,8 +10,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import DirectoryTree, Input, Static
+
+from .dialog import Dialog
 
 CHECKPOINT_SUFFIXES = (".pt", ".pth")
 
@@ -30,7 +31,7 @@ class CheckpointTree(DirectoryTree):
         ]
 
 
-class PathPrompt(ModalScreen[Path | None]):
+class PathPrompt(Dialog[Path | None]):
     """Dismissed with the chosen path, or None when cancelled.
 
     To open (``must_exist``), the file must exist and picking one in the tree opens it.

@@ -7,9 +7,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.validation import ValidationResult, Validator
 from textual.widgets import Input, Static
+
+from .dialog import Dialog
 
 
 def parse_recall(text: str) -> float:
@@ -37,7 +38,7 @@ class _RecallValidator(Validator):
         return self.success()
 
 
-class RecallPrompt(ModalScreen[float | None]):
+class RecallPrompt(Dialog[float | None]):
     """Dismissed with a recall in (0, 1], or None when cancelled."""
 
     AUTO_FOCUS = "#recall"

@@ -30,6 +30,16 @@ class CostChart(PlotextPlot):
     def curve(self) -> CostCurve | None:
         return self._curve
 
+    @property
+    def point(self) -> tuple[float, float] | None:
+        """The threshold shown and its expected cost per case."""
+        return self._point
+
+    @property
+    def best(self) -> tuple[float, float]:
+        """The threshold of least expected cost and that cost."""
+        return self._best
+
     def show(self, curve: CostCurve, best: tuple[float, float], subject: str) -> None:
         """Draw ``curve``, with ``best`` (threshold, cost) of least cost; ``subject`` says whose costs they are."""
         self._curve, self._best, self._note = curve, best, ""

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import math
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from rich.text import Text
@@ -13,6 +14,7 @@ from clf_tui.engine.intervals import Interval
 from clf_tui.engine.metrics import BinaryEval, BinaryReport
 
 from .. import formatting
+from .plain_chart import figure_text
 
 CurveKind = Literal["roc", "pr"]
 MAX_CURVE_POINTS = 400
@@ -69,8 +71,17 @@ class CurveChart(PlotextPlot):
     def on_mount(self) -> None:  # PlotextPlot's own on_mount runs too
         self._redraw()
 
+    def plain_text(self, width: int, height: int) -> str:
+        """The chart at ``width`` x ``height`` without colours, the chance diagonal dotted apart from the curve."""
+        figure = copy.deepcopy(self.plt)
+        self._draw(figure, plain=True)
+        return figure_text(figure, width, height)
+
     def _redraw(self) -> None:
-        plt = self.plt
+        self._draw(self.plt, plain=False)
+        self.refresh()
+
+    def _draw(self, plt: Any, *, plain: bool) -> None:
         plt.clear_data()
         plt.xlim(0, 1)
         plt.ylim(0, 1)
@@ -78,12 +89,11 @@ class CurveChart(PlotextPlot):
         plt.yticks([0, 0.5, 1], ["0", ".5", "1"])
         plt.xlabel("FPR" if self.kind == "roc" else "recall")
         if self.kind == "roc":
-            plt.plot([0, 1], [0, 1], marker="braille", color="gray")
+            plt.plot([0, 1], [0, 1], marker="·" if plain else "braille", color="gray")
         if self._x:
             plt.plot(self._x, self._y, marker="braille", color="cyan")
         if self._point is not None and all(math.isfinite(v) for v in self._point):
             plt.scatter([self._point[0]], [self._point[1]], marker="●", color="red")
-        self.refresh()
 
 
 def _empty_title(kind: CurveKind) -> str:

@@ -21,6 +21,9 @@ from .cost_chart import CostChart
 from .curve_chart import CurveChart
 from .probability_view import ProbabilityView
 
+PROBABILITY_MIN_ROWS = 5
+"""The fewest rows the probabilities pane is shown in: its frame and a class's bars with the axis."""
+
 
 class EvaluationPanel(Container):
     """Shows one Evaluation at ``threshold``, with class ``positive`` against the rest.
@@ -65,6 +68,19 @@ class EvaluationPanel(Container):
     def on_mount(self) -> None:
         self.clear()
 
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._fit_probabilities)
+
+    def _fit_probabilities(self) -> None:
+        """Leave the probabilities out where they share a column with the matrix alone (one page at a time)
+        and the matrix leaves them fewer than PROBABILITY_MIN_ROWS: a ten-class matrix and its rates fill an
+        80 x 24 page's column. Stacked under the curves, as on a large terminal, they have rows of their own."""
+        if not self.content_size.height:  # another page is shown
+            return
+        beside_the_curves = self.query_one("#curves").region.x != self._confusion.region.x
+        room = self.content_size.height - self._confusion.outer_size.height
+        self.set_class(beside_the_curves and room < PROBABILITY_MIN_ROWS, "-cramped")
+
     @property
     def evaluation(self) -> Evaluation | None:
         return self._evaluation
@@ -100,6 +116,7 @@ class EvaluationPanel(Container):
         self._note = note
         self.set_class(not evaluation.is_binary, "-multiclass")
         self._show_positive_class()
+        self.call_after_refresh(self._fit_probabilities)
 
     def watch_positive(self) -> None:
         if self._evaluation is not None:
@@ -131,7 +148,9 @@ class EvaluationPanel(Container):
             argmax = evaluation.argmax_intervals() or {}
             confusion.border_title = (f"confusion (argmax) · accuracy {formatting.rate(evaluation.multiclass.accuracy)}"
                                       f" {argmax.get('accuracy', '')}").rstrip()
-        confusion.border_subtitle = " · ".join(part for part in (f"epoch {evaluation.epoch}", self._note) if part)
+        # Epoch 0: predictions of no one epoch (a cross-validation's, pooled out of fold), which the note names.
+        epoch = f"epoch {evaluation.epoch}" if evaluation.epoch else ""
+        confusion.border_subtitle = " · ".join(part for part in (epoch, self._note) if part)
         self._roc.set_point(report)
         self._pr.set_point(report)
         self._probability.set_threshold(self.threshold)

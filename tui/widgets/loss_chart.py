@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable
+from typing import Any
 
 from textual_plotext import PlotextPlot
 
 from clf_tui.engine.events import EpochEnded
+
+from .plain_chart import figure_text
 
 MAX_POINTS = 600
 """Points kept per series; beyond it every other point is dropped and only every 2nd, 4th, ... epoch is kept."""
@@ -60,9 +64,18 @@ class LossChart(PlotextPlot):
         self._marked = epoch
         self._plot_points()
 
+    def plain_text(self, width: int, height: int) -> str:
+        """The chart at ``width`` x ``height`` without colours: validation loss drawn in x, apart from training's."""
+        figure = copy.deepcopy(self.plt)
+        self._draw(figure, plain=True)
+        return figure_text(figure, width, height)
+
     def _plot_points(self) -> None:
         """Hand the points to plotext; it draws them on the next refresh, at most once a frame."""
-        plt = self.plt
+        self._draw(self.plt, plain=False)
+        self.refresh()
+
+    def _draw(self, plt: Any, *, plain: bool) -> None:
         plt.clear_data()
         plt.xlabel("epoch")
         if self._epochs:
@@ -70,10 +83,10 @@ class LossChart(PlotextPlot):
             plt.plot(self._epochs, self._train, label="train", marker="braille", color="cyan")
             val = [(e, v) for e, v in zip(self._epochs, self._val) if v is not None]
             if val:
-                plt.plot([e for e, _ in val], [v for _, v in val], label="val", marker="braille", color="orange")
+                plt.plot([e for e, _ in val], [v for _, v in val], label="val", marker="x" if plain else "braille",
+                         color="orange")
             if self._marked is not None:
                 plt.vline(self._marked, color="gray")
-        self.refresh()
 
     def on_mount(self) -> None:  # PlotextPlot's own on_mount runs too (Textual calls each class's handler)
         self._plot_points()

@@ -1,4 +1,4 @@
-"""StatusBar: device, run state, epoch, throughput and elapsed training time on one line."""
+"""StatusBar: device, run state, fold, epoch, throughput and elapsed training time on one line."""
 
 from __future__ import annotations
 
@@ -52,6 +52,8 @@ class StatusBar(Widget):
         self._partial_s = 0.0
         """Time spent on an epoch that has not ended (cut short, or paused in)."""
         self._clock_started: float | None = None
+        self._fold: tuple[int, int] | None = None
+        """(fold, n_folds) of a cross-validation, from its first fold's start until the next run."""
 
     @property
     def epoch(self) -> int:
@@ -81,8 +83,15 @@ class StatusBar(Widget):
         self.device = device
         self.summary = _summary(config, data_name)
         self._epoch = self._end_epoch = epoch
+        self._fold = None
         self._samples_per_s = 0.0
         self._trained_s = self._partial_s = 0.0
+        self.refresh()
+
+    def fold_started(self, fold: int, n_folds: int) -> None:
+        """Show that fold ``fold`` of ``n_folds`` trains; each fold's epochs count from 1 again."""
+        self._fold = (fold, n_folds)
+        self._epoch = 0
         self.refresh()
 
     def run_started(self, event: RunStarted) -> None:
@@ -108,6 +117,7 @@ class StatusBar(Widget):
         style = STATE_STYLES[self.state]
         line = Text.assemble(
             ("● ", style), (f"{self.state:<9}", style), " ", self.device,
+            *(("  fold ", (f"{self._fold[0]}/{self._fold[1]}", "bold")) if self._fold is not None else ()),
             "  epoch ", (f"{self._epoch}/{self._end_epoch}" if self._end_epoch else "0", "bold"),
             "  ", formatting.si(self._samples_per_s) if self._samples_per_s else "—", " samples/s",
             "  ", formatting.duration(self.elapsed_s),
@@ -130,4 +140,5 @@ def _summary(config: RunConfig | None, data_name: str) -> str:
     if config is None:
         return name
     model = "logistic" if config.model == "logistic" else f"mlp {'-'.join(map(str, config.hidden))}"
-    return f"{name} · {model} · {config.optimizer} lr {config.lr:g} · batch {config.batch_size}"
+    folds = f" · {config.folds} folds" if config.cross_validates else ""
+    return f"{name} · {model} · {config.optimizer} lr {config.lr:g} · batch {config.batch_size}{folds}"
