@@ -32,7 +32,7 @@ fetch_wheels() {
     "$python" -m pip download -q --only-binary=:all: --python-version "${CLF_WHEELS_PYTHON:-3.12}" \
         --implementation cp --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 \
         --platform manylinux2014_x86_64 -d "$dir" \
-        'textual>=0.86' 'textual-plotext>=1.0' 'pytest-asyncio>=0.23' 'pytest-textual-snapshot>=1.0' \
+        'textual>=8.2,<9' 'textual-plotext>=1.0' 'pytest-asyncio>=0.23' 'pytest-textual-snapshot>=1.0' \
         'setuptools>=77' && echo "wheels in $dir: $(ls "$dir" | wc -l) files, $(du -sh "$dir" | cut -f1)"
 }
 
