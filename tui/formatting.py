@@ -39,15 +39,18 @@ def duration(seconds: float) -> str:
 
 
 def threshold(value: float) -> str:
-    """A decision threshold: two decimals when that is exact, four otherwise, and as many as it takes to differ
-    from 0 or 1 when four would not (a threshold of least cost below the lowest score but one: 0.0000312)."""
+    """A decision threshold: two decimals when that is exact, four otherwise, and where four would read 0 or 1,
+    as many as give two significant digits of its distance from there (a threshold of least cost just above the
+    lowest score: 0.000034)."""
     short = f"{value:.2f}"
     if abs(float(short) - value) < 5e-7:
         return short
     four = f"{value:.4f}"
     if float(four) not in (0.0, 1.0):
         return four
-    return f"{value:.10f}".rstrip("0") if 1e-10 < value < 1 - 1e-10 else f"{value:.3g}"
+    distance = min(value, 1 - value)
+    decimals = 1 - math.floor(math.log10(distance)) if distance > 0 else 4
+    return f"{value:.{min(decimals, 12)}f}"
 
 
 def byte_size(n_bytes: int) -> str:
