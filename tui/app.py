@@ -478,6 +478,7 @@ class ClfApp(App[int]):
             self._show_evaluation(evaluation, None, None,
                                   f"out of fold, {result.n_folds} folds of {len(result.y_true)} rows")
         self._data_summary.show_note(f"{ended.message}\nfold models: {ready.folder}")
+        self._regions.explain("A cross-validation's regions are each fold model's: open one (ctrl+o) to see its map.")
         if ended.reason == "diverged":
             self.notify(ended.message, title="Cross-validation diverged", severity="error", timeout=12, markup=False)
         self.run_state = END_STATES[ended.reason]

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -196,6 +197,17 @@ def interrupt(process: subprocess.Popen[str], delays_s: list[float]) -> tuple[st
         process.kill()
 
 
+def wait_until_mapped(process: subprocess.Popen[str], library: str) -> None:
+    """Wait until ``process`` has mapped a shared library whose path holds ``library``: its import has begun. A
+    fixed delay would be too short on a busy machine, where the interpreter may not have set up its own signal
+    handling yet."""
+    maps = Path(f"/proc/{process.pid}/maps")
+    deadline = time.monotonic() + HANG_S
+    while library not in maps.read_text():
+        assert process.poll() is None and time.monotonic() < deadline, f"{library} was never loaded"
+        time.sleep(0.002)
+
+
 def assert_resumes_exactly(checkpoint: Path, cfg: RunConfig, more_epochs: int) -> int:
     """Resume ``checkpoint`` here for ``more_epochs`` and compare with an uninterrupted run; return its epoch."""
     resumed = Trainer.from_checkpoint(checkpoint)
@@ -308,7 +320,8 @@ def test_ctrl_c_again_while_the_summary_is_written_aborts_with_130(tmp_path: Pat
 def test_ctrl_c_while_torch_loads_exits_130_in_one_line(tmp_path: Path, entry: list[str]) -> None:
     process = subprocess.Popen([sys.executable, *entry, "train", "--out", str(tmp_path / "run")],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    _, err = interrupt(process, [0.3])  # the command has parsed its options and is importing torch
+    wait_until_mapped(process, "libtorch")  # the command has parsed its options and is importing torch
+    _, err = interrupt(process, [0])
     assert process.returncode == 130
     assert err == "clf-tui: interrupted\n"
     assert not (tmp_path / "run").exists()

@@ -109,6 +109,12 @@ class RegionMap(Widget):
         self.border_subtitle = ""
         self._changed()
 
+    def explain(self, note: str) -> None:
+        """No map, and ``note`` saying why, where the data could have one (a cross-validation holds no model)."""
+        if self.available:
+            self._note = note
+            self.clear()
+
     def watch_threshold(self) -> None:
         self._changed()
 
