@@ -9,6 +9,7 @@ from textual_plotext import PlotextPlot
 from clf_tui.engine.calibration import Reliability
 
 from .. import formatting
+from .unit_axes import unit_axes
 
 
 class CalibrationChart(PlotextPlot):
@@ -49,10 +50,7 @@ class CalibrationChart(PlotextPlot):
     def _redraw(self) -> None:
         plt = self.plt
         plt.clear_data()
-        plt.xlim(0, 1)
-        plt.ylim(0, 1)
-        plt.xticks([0, 0.5, 1], ["0", ".5", "1"])
-        plt.yticks([0, 0.5, 1], ["0", ".5", "1"])
+        unit_axes(plt)
         plt.xlabel("predicted probability")
         plt.plot([0, 1], [0, 1], marker="braille", color="gray")
         for reliability, color, label in ((self._before, "gray", "before"), (self._after, "cyan", None)):

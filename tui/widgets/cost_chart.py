@@ -8,6 +8,7 @@ from textual_plotext import PlotextPlot
 from clf_tui.engine.costs import CostCurve
 
 from .. import formatting
+from .unit_axes import unit_axes
 
 MAX_POINTS = 400
 """Thresholds drawn; a terminal shows no more."""
@@ -69,8 +70,7 @@ class CostChart(PlotextPlot):
     def _redraw(self) -> None:
         plt = self.plt
         plt.clear_data()
-        plt.xlim(0, 1)
-        plt.xticks([0, 0.5, 1], ["0", ".5", "1"])
+        unit_axes(plt, y=False)
         plt.xlabel("threshold")
         curve = self._curve
         if curve is None:

@@ -15,6 +15,7 @@ from clf_tui.engine.metrics import BinaryEval, BinaryReport
 
 from .. import formatting
 from .plain_chart import figure_text
+from .unit_axes import unit_axes
 
 CurveKind = Literal["roc", "pr"]
 MAX_CURVE_POINTS = 400
@@ -83,10 +84,7 @@ class CurveChart(PlotextPlot):
 
     def _draw(self, plt: Any, *, plain: bool) -> None:
         plt.clear_data()
-        plt.xlim(0, 1)
-        plt.ylim(0, 1)
-        plt.xticks([0, 0.5, 1], ["0", ".5", "1"])
-        plt.yticks([0, 0.5, 1], ["0", ".5", "1"])
+        unit_axes(plt)
         plt.xlabel("FPR" if self.kind == "roc" else "recall")
         if self.kind == "roc":
             plt.plot([0, 1], [0, 1], marker="·" if plain else "braille", color="gray")
