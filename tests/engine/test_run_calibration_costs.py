@@ -54,6 +54,7 @@ def test_the_end_of_a_run_calibrates_then_chooses_the_threshold_in_order(tmp_pat
     threshold, cost = brute_force_threshold(y_true, y_prob, Costs(1.0, 5.0))
     assert trainer.threshold == pytest.approx(threshold, abs=0) and trainer.costs == Costs(1.0, 5.0)
     assert f"threshold {threshold:.4g}, least expected cost {cost:.4g} per case" in events[-1].message
+    assert events[-1].threshold == trainer.threshold  # what an app takes up at the run's end
     assert f"; temperature {trainer.temperature:.3f};" in events[-1].message
     state = read_checkpoint(tmp_path / "run.pt")
     assert (state["temperature"], state["threshold"]) == (trainer.temperature, trainer.threshold)
@@ -101,6 +102,12 @@ def test_a_run_that_diverges_before_an_epoch_fits_nothing_and_keeps_its_temperat
     events = list(trainer.run(5))
     assert [type(event) for event in events] == [RunStarted, RunEnded] and events[-1].reason == "diverged"
     assert (trainer.temperature, trainer.threshold, trainer.costs) == (2.0, 0.3, None)
+
+
+def test_a_run_without_costs_ends_choosing_no_threshold() -> None:
+    trainer = Trainer.from_config(HONEST.replace(cost_fp=None, cost_fn=None, epochs=2))
+    ended = list(trainer.run(2))[-1]
+    assert isinstance(ended, RunEnded) and ended.threshold is None and trainer.threshold == 0.5
 
 
 def test_a_stopped_run_is_still_calibrated() -> None:
