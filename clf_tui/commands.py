@@ -16,10 +16,10 @@ from clf_tui.data_report import data_report
 from clf_tui.engine import ClfError, RunConfig, RunControl, Trainer
 from clf_tui.engine.config import FIELDS
 from clf_tui.engine.distributed import Launch, torchrun_launch
-from clf_tui.engine.costs import Costs
+from clf_tui.engine.costs import Costs, least_cost_threshold
 from clf_tui.engine.events import CheckpointSaved, RunEnded
 from clf_tui.engine.headline import estimates, interval_columns
-from clf_tui.evaluation_report import least_cost
+from clf_tui.engine.metrics import BinaryEval
 from clf_tui.report import cli_console, ProgressPrinter, evaluation_summary, print_logistic_weights
 from clf_tui.run_command import hold_folder, run_stoppable, write_metrics_csv
 from clf_tui.tensorboard_export import TensorBoardLog, require_tensorboard
@@ -193,7 +193,7 @@ def evaluate(args: argparse.Namespace) -> int:
         if y_prob.ndim == 2:
             raise UsageError(f"--cost-fp and --cost-fn choose the threshold between two classes; this model has "
                              f"{y_prob.shape[1]}, predicted by the most probable")
-        costs, threshold = given_costs, least_cost(y_true, y_prob, given_costs)
+        costs, threshold = given_costs, least_cost_threshold(BinaryEval(y_true, y_prob), given_costs)[0]
     console = cli_console()
     console.print(f"{args.checkpoint}: epoch {trainer.total_epochs}, evaluated on {source}")
     if y_prob.ndim == 2 and args.threshold is not None:

@@ -10,7 +10,8 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from clf_tui.engine.calibration import EPS, Reliability, apply_temperature, reliabilities
+from clf_tui.engine.calibration import Reliability, apply_temperature, reliabilities
+from clf_tui.engine.comparable import log_loss
 from clf_tui.engine.costs import Costs, cost_curve, expected_cost, least_cost_threshold
 from clf_tui.engine.headline import INTERVAL_NOTE, LABELS, Estimate
 from clf_tui.engine.metrics import BinaryEval
@@ -64,15 +65,6 @@ def calibration_view(y_true: np.ndarray, y_prob: np.ndarray, class_names: Sequen
     return Group(table, *([Text(fit)] if before is not None else []))
 
 
-def log_loss(y_true: np.ndarray, y_prob: np.ndarray) -> float:
-    """The mean negative log probability of the true class (scikit-learn's ``log_loss``, probabilities kept
-    EPS from 0 and 1 as the temperature's fit keeps them)."""
-    y_prob = np.asarray(y_prob, dtype=np.float64)
-    y_true = np.asarray(y_true)
-    p = np.where(y_true == 1, y_prob, 1 - y_prob) if y_prob.ndim == 1 else y_prob[np.arange(len(y_true)), y_true]
-    return float(-np.mean(np.log(np.clip(p, EPS, 1.0))))
-
-
 def reliability_table(after: Reliability, before: Reliability | None = None) -> Table:
     """Bin, mean predicted probability, observed share of positives and rows, for each bin that holds rows
     (before the temperature too, when given)."""
@@ -117,7 +109,3 @@ def costs_view(evaluation: BinaryEval, costs: Costs, threshold: float) -> Group:
     table.add_row("cost", *(f"{expected_cost(evaluation, costs, t):.3f}" for t in CURVE_THRESHOLDS))
     return Group(*(Text(line) for line in lines), table)
 
-
-def least_cost(y_true: np.ndarray, y_prob: np.ndarray, costs: Costs) -> float:
-    """The threshold of least expected cost of binary validation labels and probabilities."""
-    return least_cost_threshold(BinaryEval(y_true, y_prob), costs)[0]

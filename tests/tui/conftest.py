@@ -17,6 +17,8 @@ from clf_tui.tui.app import ClfApp
 from clf_tui.tui.runner import Runner
 from tests.limits import HANG_S
 
+from .recorded import SeededRun, seeded_run
+
 WIDE = (160, 48)
 """The size from which every pane shows at once (tui.app.WIDE_LAYOUT_MIN)."""
 COMPACT = (80, 24)
@@ -98,3 +100,20 @@ async def open_checkpoint(pilot: Pilot, path: Path) -> None:
     """Open ``path`` through ctrl+o and its prompt."""
     await pilot.press("ctrl+o")
     await type_path(pilot, path)
+
+
+# The recorded runs that the screenshots replay (``recorded.py``), loaded once per test module.
+
+@pytest.fixture(scope="module")
+def binary_run() -> SeededRun:
+    return seeded_run("binary")
+
+
+@pytest.fixture(scope="module")
+def multiclass_run() -> SeededRun:
+    return seeded_run("multiclass")
+
+
+@pytest.fixture(scope="module")
+def blobs_run() -> SeededRun:
+    return seeded_run("blobs")

@@ -9,32 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 
-import pytest
 from textual.pilot import Pilot
 
 from clf_tui.engine import RunConfig
 from clf_tui.tui.app import ClfApp
 
 from .conftest import COMPACT, ENDED, WIDE, wait_ready, wait_until
-from .recorded import BINARY, BLOBS, MULTICLASS, SeededRun, replay_through_the_app, seeded_run
+from .recorded import BINARY, BLOBS, MULTICLASS, SeededRun, replay_through_the_app
 
 DEEP = RunConfig(dataset="moons", n_samples=400, hidden=(64, 32, 16, 8, 8, 4), dropout=0.1, loss="nll", device="cpu")
 """An MLP too long for the summary screen at 80 x 24, so that it scrolls."""
-
-
-@pytest.fixture(scope="module")
-def binary_run() -> SeededRun:
-    return seeded_run("binary")
-
-
-@pytest.fixture(scope="module")
-def multiclass_run() -> SeededRun:
-    return seeded_run("multiclass")
-
-
-@pytest.fixture(scope="module")
-def blobs_run() -> SeededRun:
-    return seeded_run("blobs")
 
 
 async def open_model_summary(pilot: Pilot) -> None:

@@ -4,14 +4,9 @@ from __future__ import annotations
 
 from clf_tui.tui.app import ClfApp
 
-from . import test_snapshots
 from .conftest import COMPACT, WIDE
 from .recorded import BINARY, MULTICLASS, SeededRun
 from .test_snapshots import replay
-
-# The same seeded runs, as fixtures of this module too.
-binary_run = test_snapshots.binary_run
-multiclass_run = test_snapshots.multiclass_run
 
 
 def test_binary_drilldown_compact(snap_compare, binary_run: SeededRun) -> None:

@@ -9,7 +9,7 @@ import pytest
 from clf_tui.tui.app import ClfApp
 
 from .recorded import BINARY, MULTICLASS, SeededRun
-from .test_snapshots import binary_run, multiclass_run, replay  # noqa: F401 (the recorded runs, as fixtures)
+from .test_snapshots import replay
 
 PAGE_KEYS = {"config": "1", "training": "2", "evaluation": "3", "regions": "4"}
 V_PRESSES = {"pr": 1, "calibration": 2, "cost": 3}
